@@ -1,0 +1,1 @@
+"""CityData: a public data open platform for Chinese cities."""

@@ -1,0 +1,3 @@
+from citydata.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Users, organisations, departments, roles and API keys."""

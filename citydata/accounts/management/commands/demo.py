@@ -1,0 +1,31 @@
+"""`citydata demo`: migrate and load the demo data (idempotent), then print the demo logins."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from citydata.accounts import demo
+
+
+class Command(BaseCommand):
+    help = "Migrate the database and load the demo data. Safe to run again: it only adds what is missing."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet-logins", action="store_true", help="Do not print the demo logins.")
+
+    def handle(self, *args, quiet_logins: bool = False, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        created = demo.load()
+        summary = ", ".join(f"{k} +{v}" for k, v in created.items())
+        self.stdout.write(self.style.SUCCESS(f"演示数据已就绪 / demo data ready ({summary})"))
+        if quiet_logins:
+            return
+        port = os.environ.get("PORT", "8000")
+        self.stdout.write(f"\n  网址 / URL: http://127.0.0.1:{port}/\n")
+        self.stdout.write(f"  演示账号（密码均为 {demo.DEMO_PASSWORD}，可用邮箱或手机号登录）:")
+        for spec in demo.DEMO_USERS:
+            self.stdout.write(f"    {spec.role_label:<18} {spec.email:<28} {spec.mobile}  → {spec.landing}")
+        self.stdout.write("")

@@ -1,0 +1,132 @@
+"""Every setting CityData reads from the environment, declared once with its default and help text.
+
+`settings.py` reads values only through `setting()`; `docs/configuration.md` documents each entry
+and a test fails when one is missing there.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    kind: type = str
+
+
+SETTINGS: dict[str, Setting] = {}
+
+
+def declare(name: str, default: Any, help: str, kind: type = str) -> Setting:
+    item = Setting(name, default, help, kind)
+    SETTINGS[name] = item
+    return item
+
+
+def _cast(item: Setting, raw: str) -> Any:
+    if item.kind is bool:
+        value = raw.strip().lower()
+        if value in {"1", "true", "yes", "on"}:
+            return True
+        if value in {"0", "false", "no", "off", ""}:
+            return False
+        raise ValueError(f"{item.name} must be true or false, got {raw!r}")
+    if item.kind is int:
+        return int(raw)
+    if item.kind is list:
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    return raw
+
+
+def setting(name: str) -> Any:
+    """The value of a declared setting: the environment's, or the default."""
+    item = SETTINGS[name]
+    raw = os.environ.get(name)
+    if raw is None:
+        return item.default
+    return _cast(item, raw)
+
+
+declare("CITYDATA_DEBUG", False, "Django debug mode. Never on in production: it shows stack traces.", bool)
+declare(
+    "CITYDATA_SECRET_KEY",
+    "",
+    "Signing key for sessions and CSRF tokens. When empty, a key is generated once into "
+    "CITYDATA_VAR_DIR/secret_key; several app nodes must share one value set here.",
+)
+declare(
+    "CITYDATA_FIELD_KEY",
+    "",
+    "Key (urlsafe base64, 32 bytes, as made by `citydata genkey`) that encrypts protected personal fields "
+    "such as resident IDs. Defaults to a key derived from CITYDATA_SECRET_KEY; set a separate one in production "
+    "so rotating the secret key does not lose data.",
+)
+declare(
+    "DATABASE_URL",
+    "",
+    "Metadata database, e.g. postgres://user@127.0.0.1:5432/citydata. Empty means SQLite at var/citydata.sqlite3.",
+)
+declare("CITYDATA_VAR_DIR", str(BASE_DIR / "var"), "Folder for the SQLite database, uploads and other local state.")
+declare(
+    "CITYDATA_ALLOWED_HOSTS",
+    ["127.0.0.1", "localhost", "[::1]"],
+    "Comma-separated host names the site answers to.",
+    list,
+)
+declare(
+    "CITYDATA_CSRF_TRUSTED_ORIGINS",
+    [],
+    "Comma-separated origins (scheme://host) trusted for CSRF behind a proxy.",
+    list,
+)
+declare(
+    "CITYDATA_HTTPS",
+    False,
+    "Set when served over HTTPS (behind a TLS proxy): turns on HSTS, secure cookies and the SSL redirect.",
+    bool,
+)
+declare("CITYDATA_PLATFORM_NAME", "绵阳市公共数据开放平台", "The platform's name, shown in the header and titles.")
+declare("CITYDATA_PLATFORM_NAME_EN", "Mianyang Public Data Open Platform", "The platform's name in English.")
+declare("CITYDATA_ORGANISER", "绵阳市政务服务监督管理局", "The site's organiser (主办单位), shown in the footer.")
+declare("CITYDATA_SITE_CODE", "", "Government website identifier code (网站标识码), shown in the footer when set.")
+declare("CITYDATA_ICP", "", "ICP filing number (ICP备案号), shown in the footer when set.")
+declare("CITYDATA_PSB", "", "Public-security filing number (公安备案号), shown in the footer when set.")
+declare(
+    "CITYDATA_EMAIL_URL",
+    "consolemail://",
+    "Outgoing mail, as a URL: consolemail:// prints to the console; smtp://user:pass@host:587 or "
+    "smtp+tls://… sends for real.",
+)
+declare("CITYDATA_DEFAULT_FROM_EMAIL", "noreply@citydata.local", "Sender address of the platform's e-mail.")
+declare(
+    "CITYDATA_SMS_BACKEND",
+    "console",
+    "Where SMS verification codes go: console (printed to the log) or locmem (kept in memory, for tests). "
+    "A real gateway plugs in as a dotted path to a send(mobile, text) function.",
+)
+declare("CITYDATA_LOGIN_MAX_FAILURES", 5, "Wrong passwords in a row that lock an account.", int)
+declare("CITYDATA_LOGIN_IP_MAX_FAILURES", 20, "Failed logins from one IP address that lock out that address.", int)
+declare("CITYDATA_LOGIN_LOCK_MINUTES", 15, "How long a locked account or IP address stays locked.", int)
+declare("CITYDATA_CODE_TTL_MINUTES", 10, "How long a verification code stays valid.", int)
+declare("CITYDATA_CODE_RESEND_SECONDS", 60, "Minimum wait between two verification codes to the same address.", int)
+declare(
+    "CITYDATA_TASK_BACKEND",
+    "database",
+    "Background task queue: database (default, no extra service) or rq (Redis, needs CITYDATA_REDIS_URL).",
+)
+declare("CITYDATA_REDIS_URL", "redis://127.0.0.1:6379/0", "Redis server for the rq task backend.")
+declare(
+    "CITYDATA_TRUSTED_PROXIES",
+    0,
+    "Number of reverse proxies in front of the app whose X-Forwarded-For entries are trusted for client IPs.",
+    int,
+)
+declare("CITYDATA_LOG_LEVEL", "INFO", "Log level of the platform's own loggers.")

@@ -1,0 +1,1 @@
+"""Public pages, the base layout, error pages and static files."""

@@ -1,0 +1,67 @@
+"""Public pages: home, care mode switch, error pages."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from citydata.accounts.models import Department
+from citydata.portal.context_processors import CARE_COOKIE
+from citydata.portal.domains import PRIORITY_DOMAINS
+
+
+def home(request):
+    return render(
+        request,
+        "portal/home.html",
+        {"domains": PRIORITY_DOMAINS, "department_count": Department.objects.filter(is_active=True).count()},
+    )
+
+
+def _safe_next(request, fallback: str = "/") -> str:
+    target = request.POST.get("next") or request.META.get("HTTP_REFERER") or fallback
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+@require_POST
+def care_mode(request):
+    """Switch the elderly-friendly mode (适老化: larger text, higher contrast) on or off."""
+    response = HttpResponseRedirect(_safe_next(request))
+    if request.POST.get("on") == "1":
+        response.set_cookie(CARE_COOKIE, "1", max_age=365 * 24 * 3600, samesite="Lax", secure=request.is_secure())
+    else:
+        response.delete_cookie(CARE_COOKIE)
+    return response
+
+
+def error_400(request, exception=None):
+    return render(request, "400.html", status=400)
+
+
+def error_403(request, exception=None):
+    return render(request, "403.html", {"reason": getattr(exception, "message", "")}, status=403)
+
+
+def error_404(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def error_500(request):
+    # Render without the request context: whatever failed may fail again inside a context processor.
+    from django.template import loader
+
+    html = loader.get_template("500.html").render(
+        {"platform_name": settings.PLATFORM_NAME, "request_id": getattr(request, "id", "")}
+    )
+    from django.http import HttpResponseServerError
+
+    return HttpResponseServerError(html)
+
+
+def csrf_failure(request, reason=""):
+    return render(request, "403_csrf.html", status=403)

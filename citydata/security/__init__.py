@@ -1,0 +1,1 @@
+"""Audit trail, request context and security headers."""

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from citydata.security import views
+
+app_name = "security"
+
+urlpatterns = [
+    path("audit/", views.audit_view, name="audit"),
+    path("audit/export.csv", views.audit_export_view, name="audit_export"),
+]

@@ -1,0 +1,20 @@
+"""URL map: public pages, account pages, the auditor's pages, the API under /api/v1 and the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from citydata.api import api
+
+handler400 = "citydata.portal.views.error_400"
+handler403 = "citydata.portal.views.error_403"
+handler404 = "citydata.portal.views.error_404"
+handler500 = "citydata.portal.views.error_500"
+
+urlpatterns = [
+    path("", include("citydata.portal.urls")),
+    path("", include("citydata.accounts.urls")),
+    path("security/", include("citydata.security.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
