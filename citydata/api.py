@@ -10,13 +10,22 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
 
+from citydata.api_auth import InvalidApiKey
 from citydata.errors import DomainError
 
 logger = logging.getLogger("citydata.api")
 
 
+class UnicodeJSONRenderer(JSONRenderer):
+    """Chinese stays readable in responses instead of \\u escapes."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
+    renderer=UnicodeJSONRenderer(),
     title="CityData API",
     version="1.0.0",
     description=(
@@ -37,9 +46,7 @@ class ErrorOut(Schema):
 
 
 def error_response(request, status: int, code: str, message, details=None):
-    return api.create_response(
-        request, {"code": code, "message": str(message), "details": details}, status=status
-    )
+    return api.create_response(request, {"code": code, "message": str(message), "details": details}, status=status)
 
 
 @api.exception_handler(DomainError)
@@ -61,6 +68,13 @@ def _validation_error(request, exc: ValidationError):
         for err in exc.errors
     ]
     return error_response(request, 422, "validation_error", _("请求参数有误，请按说明修改后重试。"), details)
+
+
+@api.exception_handler(InvalidApiKey)
+def _invalid_key(request, exc):
+    return error_response(
+        request, 401, "invalid_api_key", _("API 密钥无效或已被撤销。请在用户中心查看密钥状态，或创建新的密钥。")
+    )
 
 
 @api.exception_handler(AuthenticationError)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from ninja.errors import AuthenticationError
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
 
 from citydata.accounts.services import apikey_authenticate
+
+
+class InvalidApiKey(AuthenticationError):
+    """A key was presented and is wrong or revoked: refuse, rather than fall back to the session."""
 
 
 class ApiKeyBearer(HttpBearer):
@@ -12,8 +17,9 @@ class ApiKeyBearer(HttpBearer):
 
     def authenticate(self, request, token):
         user = apikey_authenticate(token)
-        if user is not None:
-            request.user = user
+        if user is None:
+            raise InvalidApiKey()
+        request.user = user
         return user
 
 
@@ -23,9 +29,12 @@ class ApiKeyHeader(APIKeyHeader):
     param_name = "X-API-Key"
 
     def authenticate(self, request, key):
-        user = apikey_authenticate(key or "")
-        if user is not None:
-            request.user = user
+        if not key:
+            return None
+        user = apikey_authenticate(key)
+        if user is None:
+            raise InvalidApiKey()
+        request.user = user
         return user
 
 

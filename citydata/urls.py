@@ -1,9 +1,14 @@
 """URL map: public pages, account pages, the auditor's pages, the API under /api/v1 and the admin."""
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
 from citydata.api import api
+
+# The admin signs in through the platform's own login, so lockout and auditing apply there too.
+admin.site.login = login_required(admin.site.login)
+admin.site.site_header = "CityData"
 
 handler400 = "citydata.portal.views.error_400"
 handler403 = "citydata.portal.views.error_403"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Router, Status
 
 from citydata.accounts import queries, services
 from citydata.accounts.models import ApiKey
@@ -40,7 +40,7 @@ def list_api_keys(request, cursor: str | None = None, limit: int = 20):
 @router.post("/me/api-keys", response={201: ApiKeyCreatedOut}, auth=AUTH, summary="Create an API key")
 def create_api_key(request, body: ApiKeyIn):
     key, secret = services.apikey_create(by=request.user, name=body.name)
-    return 201, {**queries.api_key_out(key), "secret": secret}
+    return Status(201, {**queries.api_key_out(key), "secret": secret})
 
 
 @router.delete("/me/api-keys/{prefix}", response=ApiKeyOut, auth=AUTH, summary="Revoke an API key")
@@ -52,7 +52,7 @@ def revoke_api_key(request, prefix: str):
 @router.post("/auth/codes", response={202: CodeSentOut}, summary="Send a verification code (register or reset)")
 def send_code(request, body: CodeIn):
     target = services.code_send(identifier=body.identifier, purpose=body.purpose)
-    return 202, {"target": target, "expires_in_minutes": settings.CODE_TTL_MINUTES}
+    return Status(202, {"target": target, "expires_in_minutes": settings.CODE_TTL_MINUTES})
 
 
 @router.post("/auth/register", response={201: UserCreatedOut}, summary="Register with a verification code")
@@ -60,7 +60,7 @@ def register(request, body: RegisterIn):
     user = services.user_register(
         identifier=body.identifier, code=body.code, password=body.password, display_name=body.display_name
     )
-    return 201, {"id": user.pk, "login": user.login_label}
+    return Status(201, {"id": user.pk, "login": user.login_label})
 
 
 @router.post("/auth/password-reset", response=UserCreatedOut, summary="Set a new password with a reset code")

@@ -55,9 +55,21 @@ class DemoUser:
 
 DEMO_USERS = [
     DemoUser("平台运营方", "operator@demo.citydata.cn", "13800000001", "王运营", Role.OPERATOR, landing="/console/"),
-    DemoUser("数据提供部门（交通运输局）", "jtj@demo.citydata.cn", "13800000002", "李交通", Role.PROVIDER, "JTJ", "/workspace/"),
-    DemoUser("数据提供部门（卫健委）", "wjw@demo.citydata.cn", "13800000003", "张卫健", Role.PROVIDER, "WJW", "/workspace/"),
-    DemoUser("安全审计员", "auditor@demo.citydata.cn", "13800000004", "赵审计", Role.AUDITOR, landing="/security/audit/"),
+    DemoUser(
+        "数据提供部门（交通运输局）",
+        "jtj@demo.citydata.cn",
+        "13800000002",
+        "李交通",
+        Role.PROVIDER,
+        "JTJ",
+        "/workspace/",
+    ),
+    DemoUser(
+        "数据提供部门（卫健委）", "wjw@demo.citydata.cn", "13800000003", "张卫健", Role.PROVIDER, "WJW", "/workspace/"
+    ),
+    DemoUser(
+        "安全审计员", "auditor@demo.citydata.cn", "13800000004", "赵审计", Role.AUDITOR, landing="/security/audit/"
+    ),
     DemoUser("专家", "expert@demo.citydata.cn", "13800000005", "钱专家", Role.EXPERT, landing="/expert/"),
     DemoUser("组织管理员（银行）", "bank@demo.citydata.cn", "13800000006", "孙金融", landing="/account/"),
     DemoUser("注册用户（市民）", "citizen@demo.citydata.cn", "13800000007", "周市民", landing="/account/"),

@@ -31,7 +31,10 @@ class IdentifierField(forms.CharField):
 class LoginForm(forms.Form):
     identifier = IdentifierField(help_text="")
     password = forms.CharField(
-        label=_("密码"), max_length=128, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("密码"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
 
@@ -48,7 +51,10 @@ class PasswordPairMixin(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
-        label=_("确认密码"), max_length=128, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("确认密码"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def clean(self):
@@ -60,7 +66,10 @@ class PasswordPairMixin(forms.Form):
 
 class RegisterForm(PasswordPairMixin):
     code = forms.CharField(
-        label=_("验证码"), min_length=6, max_length=6, widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"})
+        label=_("验证码"),
+        min_length=6,
+        max_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
     display_name = forms.CharField(label=_("昵称"), max_length=60, required=False)
     agree = forms.BooleanField(
@@ -72,14 +81,20 @@ class RegisterForm(PasswordPairMixin):
 
 class PasswordResetForm(PasswordPairMixin):
     code = forms.CharField(
-        label=_("验证码"), min_length=6, max_length=6, widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"})
+        label=_("验证码"),
+        min_length=6,
+        max_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
     field_order = ["code", "password", "password2"]
 
 
 class PasswordChangeForm(PasswordPairMixin):
     old_password = forms.CharField(
-        label=_("原密码"), max_length=128, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("原密码"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     field_order = ["old_password", "password", "password2"]
 

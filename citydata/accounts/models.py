@@ -121,6 +121,9 @@ class DepartmentDuty(models.Model):
         verbose_name_plural = _("专人专岗")
         constraints = [models.UniqueConstraint(fields=["department", "stage", "user"], name="duty_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.department} · {self.get_stage_display()} · {self.user}"
+
 
 class Role(models.TextChoices):
     """Roles granted explicitly. Visitors and registered users need no grant; organisation roles
@@ -154,6 +157,9 @@ class RoleAssignment(models.Model):
                 condition=~Q(role="provider") | Q(department__isnull=False), name="provider_role_has_department"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()}" + (f" · {self.department}" if self.department_id else "")
 
 
 class OrganisationType(models.TextChoices):
@@ -192,6 +198,9 @@ class Membership(models.Model):
         verbose_name = _("组织成员")
         verbose_name_plural = _("组织成员")
         constraints = [models.UniqueConstraint(fields=["organisation", "user"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} · {self.user}"
 
 
 class ApiKey(models.Model):
@@ -239,6 +248,9 @@ class VerificationCode(models.Model):
         verbose_name_plural = _("验证码")
         indexes = [models.Index(fields=["target", "purpose", "-created_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} → {self.target}"
+
 
 class LoginAttempt(models.Model):
     """One login attempt, kept to lock accounts and IP addresses after repeated failures."""
@@ -250,3 +262,6 @@ class LoginAttempt(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["ip", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.identifier} {'ok' if self.succeeded else 'failed'} {self.created_at:%Y-%m-%d %H:%M}"

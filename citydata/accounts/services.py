@@ -41,6 +41,8 @@ from citydata.errors import Conflict, DomainError, NotFound, TooManyRequests
 from citydata.security import audit
 
 CODE_MAX_ATTEMPTS = 5
+# Codes sent to one address per day: with five guesses each, at most 50 guesses at a 1-in-a-million code.
+CODE_DAILY_LIMIT = 10
 API_KEY_PREFIX = "cd_"
 
 
@@ -66,7 +68,9 @@ def normalize_identifier(identifier: str) -> tuple[str | None, str]:
 def parse_identifier(identifier: str) -> tuple[str, str]:
     kind, value = normalize_identifier(identifier)
     if kind is None:
-        raise DomainError(_("请输入有效的手机号或电子邮箱。"), code="invalid_identifier", details={"field": "identifier"})
+        raise DomainError(
+            _("请输入有效的手机号或电子邮箱。"), code="invalid_identifier", details={"field": "identifier"}
+        )
     return kind, value
 
 
@@ -94,10 +98,16 @@ def code_send(*, identifier: str, purpose: str) -> str:
             code="code_too_frequent",
             details={"retry_after": wait},
         )
-    if purpose == CodePurpose.RESET and not exists:
-        # Say the same as for a real account, so the form does not reveal who is registered.
-        return target
+    day_ago = now - dt.timedelta(days=1)
+    if VerificationCode.objects.filter(target=target, created_at__gt=day_ago).count() >= CODE_DAILY_LIMIT:
+        raise TooManyRequests(
+            _("今天向该地址发送的验证码已达上限，请明天再试或联系平台客服。"), code="code_daily_limit"
+        )
     code = f"{secrets.randbelow(10**6):06d}"
+    if purpose == CodePurpose.RESET and not exists:
+        # Behave exactly as for a real account (same throttling, same answer) but send nothing,
+        # so the form does not reveal who is registered. The stored digest matches no code.
+        code = secrets.token_hex(16)
     VerificationCode.objects.create(
         target=target,
         purpose=purpose,
@@ -105,7 +115,8 @@ def code_send(*, identifier: str, purpose: str) -> str:
         created_at=now,
         expires_at=now + dt.timedelta(minutes=settings.CODE_TTL_MINUTES),
     )
-    send_code(target, code, CodePurpose(purpose).label)
+    if exists or purpose == CodePurpose.REGISTER:
+        send_code(target, code, CodePurpose(purpose).label)
     return target
 
 
@@ -174,7 +185,10 @@ class Lock:
         if self.scope == "ip":
             text = _("此网络地址登录失败次数过多，已暂时锁定。请在 %(time)s 后（约 %(minutes)s 分钟）重试。")
         else:
-            text = _("登录失败次数过多，账号已暂时锁定。请在 %(time)s 后（约 %(minutes)s 分钟）重试，或通过“找回密码”重设密码。")
+            text = _(
+                "登录失败次数过多，账号已暂时锁定。"
+                "请在 %(time)s 后（约 %(minutes)s 分钟）重试，或通过“找回密码”重设密码。"
+            )
         return str(text) % {"time": when, "minutes": minutes}
 
 
@@ -192,9 +206,7 @@ def login_lock(*, identifier: str, ip: str | None) -> Lock | None:
     """The lock in force for this identifier or IP address, if any."""
     window = dt.timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
     since = timezone.now() - window
-    last_success = (
-        LoginAttempt.objects.filter(identifier=identifier, succeeded=True).order_by("-created_at").first()
-    )
+    last_success = LoginAttempt.objects.filter(identifier=identifier, succeeded=True).order_by("-created_at").first()
     account_since = max(since, last_success.created_at) if last_success else since
     failures = LoginAttempt.objects.filter(identifier=identifier, succeeded=False, created_at__gt=account_since)
     if failures.count() >= settings.LOGIN_MAX_FAILURES:
@@ -336,7 +348,9 @@ def organisation_create(*, by: User, name: str, uscc: str, type: str) -> Organis
 
 
 @transaction.atomic
-def organisation_add_member(*, organisation: Organisation, by: User, identifier: str, is_admin: bool = False) -> Membership:
+def organisation_add_member(
+    *, organisation: Organisation, by: User, identifier: str, is_admin: bool = False
+) -> Membership:
     authz.authorize(by, "organisation.manage", organisation)
     from citydata.accounts.backends import find_user
 
@@ -380,9 +394,7 @@ def duty_assign(*, by: User | None, department: Department, stage: str, user: Us
         department=department, stage=stage, user=user, defaults={"phone": phone}
     )
     if created:
-        audit.record(
-            by, "department.assign_duty", department, changes={stage: {"before": None, "after": str(user)}}
-        )
+        audit.record(by, "department.assign_duty", department, changes={stage: {"before": None, "after": str(user)}})
     return duty
 
 

@@ -29,7 +29,9 @@ LANDINGS = {
 
 def _next_url(request, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return fallback
 
@@ -133,7 +135,9 @@ def password_reset_confirm_view(request):
     form = forms.PasswordResetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.password_reset(identifier=target, code=form.cleaned_data["code"], password=form.cleaned_data["password"])
+            services.password_reset(
+                identifier=target, code=form.cleaned_data["code"], password=form.cleaned_data["password"]
+            )
         except DomainError as exc:
             forms.apply_domain_error(form, exc)
         else:
@@ -141,7 +145,10 @@ def password_reset_confirm_view(request):
             messages.success(request, _("密码已重设，请用新密码登录。"))
             return redirect("accounts:login")
     return render(
-        request, "accounts/password_reset_confirm.html", {"form": form, "target": target}, status=400 if form.errors else 200
+        request,
+        "accounts/password_reset_confirm.html",
+        {"form": form, "target": target},
+        status=400 if form.errors else 200,
     )
 
 
@@ -153,7 +160,10 @@ def landing_view(request):
 
 def _centre_context(request, **forms_in_use):
     page = paginate_desc(
-        queries.api_keys_of(request.user), key="id", cursor=request.GET.get("keys_cursor"), limit=request.GET.get("limit")
+        queries.api_keys_of(request.user),
+        key="id",
+        cursor=request.GET.get("keys_cursor"),
+        limit=request.GET.get("limit"),
     )
     context = {
         "summary": queries.user_summary(request.user),
@@ -255,7 +265,10 @@ def organisation_create_view(request):
     if form.is_valid():
         try:
             organisation = services.organisation_create(
-                by=request.user, name=form.cleaned_data["name"], uscc=form.cleaned_data["uscc"], type=form.cleaned_data["type"]
+                by=request.user,
+                name=form.cleaned_data["name"],
+                uscc=form.cleaned_data["uscc"],
+                type=form.cleaned_data["type"],
             )
         except DomainError as exc:
             forms.apply_domain_error(form, exc)

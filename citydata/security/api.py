@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from ninja import Router, Schema
@@ -10,7 +11,7 @@ from ninja import Router, Schema
 from citydata.accounts.authz import authorize
 from citydata.api_auth import AUTH
 from citydata.paging import paginate_desc
-from citydata.security import queries
+from citydata.security import audit, queries
 
 router = Router(tags=["audit"], auth=AUTH)
 
@@ -52,7 +53,15 @@ def list_events(
 ):
     authorize(request.user, "audit.view")
     flt = queries.AuditFilter.from_params(
-        {"actor": actor, "action": action, "object_type": object_type, "ip": ip, "date_from": date_from, "date_to": date_to}
+        {
+            "actor": actor,
+            "action": action,
+            "object_type": object_type,
+            "ip": ip,
+            "date_from": date_from,
+            "date_to": date_to,
+        }
     )
     page = paginate_desc(queries.audit_events(flt), key="seq", cursor=cursor, limit=limit)
+    audit.record(request.user, "audit.view", note=json.dumps(flt.as_query(), ensure_ascii=False))
     return {"items": [queries.event_out(e) for e in page.items], "next_cursor": page.next_cursor}

@@ -13,7 +13,11 @@ class RequestContext:
     request_id: str = ""
 
 
-_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("citydata_request", default=RequestContext())
+# RequestContext is a frozen dataclass, so sharing one default instance is safe.
+_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
+    "citydata_request",
+    default=RequestContext(),  # noqa: B039
+)
 
 
 def current() -> RequestContext:

@@ -19,7 +19,9 @@ from citydata.security import audit, queries
 def audit_view(request):
     authorize(request.user, "audit.view")
     flt = queries.AuditFilter.from_params(request.GET)
-    page = paginate_desc(queries.audit_events(flt), key="seq", cursor=request.GET.get("cursor"), limit=request.GET.get("limit") or 50)
+    page = paginate_desc(
+        queries.audit_events(flt), key="seq", cursor=request.GET.get("cursor"), limit=request.GET.get("limit") or 50
+    )
     with_cursor = {**flt.as_query(), "cursor": page.next_cursor} if page.next_cursor else None
     audit.record(request.user, "audit.view", note=json.dumps(flt.as_query(), ensure_ascii=False))
     return render(
@@ -32,6 +34,12 @@ def audit_view(request):
             "actions": sorted(queries.action_names()),
         },
     )
+
+
+def _cell(value) -> str:
+    """A CSV cell that spreadsheets will not run as a formula (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 class _Echo:
@@ -54,7 +62,7 @@ def audit_export_view(request):
             values = queries.event_out(event)
             values["created_at"] = timezone.localtime(values["created_at"]).isoformat()
             values["changes"] = json.dumps(values["changes"], ensure_ascii=False)
-            yield writer.writerow([values[c] if values[c] is not None else "" for c in queries.CSV_COLUMNS])
+            yield writer.writerow([_cell(values[c]) for c in queries.CSV_COLUMNS])
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")

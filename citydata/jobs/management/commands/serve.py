@@ -18,14 +18,27 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--web-workers", type=int, default=2)
-        parser.add_argument("--no-worker", action="store_true", help="Serve pages only; run `citydata worker` elsewhere.")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="Serve pages only; run `citydata worker` elsewhere."
+        )
 
     def handle(self, *args, port: int, host: str, web_workers: int, no_worker: bool, **options):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "citydata.settings")}
         web = [
-            sys.executable, "-m", "gunicorn", "citydata.wsgi:application",
-            "--bind", f"{host}:{port}", "--workers", str(web_workers), "--threads", "4",
-            "--access-logfile", "-", "--graceful-timeout", "10",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "citydata.wsgi:application",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(web_workers),
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+            "--graceful-timeout",
+            "10",
         ]
         children = [subprocess.Popen(web, env=env)]  # noqa: S603 - fixed argument list
         if not no_worker:

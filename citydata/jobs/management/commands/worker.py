@@ -31,7 +31,9 @@ class Command(BaseCommand):
     help = "Run background tasks and periodic jobs. Several workers may run at once; each job runs once per slot."
 
     def add_arguments(self, parser):
-        parser.add_argument("--batch", action="store_true", help="Schedule due jobs once, run every queued task, then exit.")
+        parser.add_argument(
+            "--batch", action="store_true", help="Schedule due jobs once, run every queued task, then exit."
+        )
         parser.add_argument("--queues", default="*", help="Queues to process, comma-separated (default: all).")
         parser.add_argument("--no-scheduler", action="store_true", help="Only run tasks; another worker schedules.")
         parser.add_argument("--tick", type=float, default=30.0, help="Seconds between scheduler ticks (default 30).")
@@ -47,21 +49,26 @@ class Command(BaseCommand):
                 call_command("rqworker", "default", burst=True, verbosity=verbosity)
             else:
                 call_command(
-                    "db_worker", batch=True, queue_name=queues, reload=False, startup_delay=False,
-                    worker_id=worker_id, verbosity=verbosity,
+                    "db_worker",
+                    batch=True,
+                    queue_name=queues,
+                    reload=False,
+                    startup_delay=False,
+                    worker_id=worker_id,
+                    verbosity=verbosity,
                 )
             return
         stop = threading.Event()
         if not no_scheduler:
-            thread = threading.Thread(target=_scheduler_loop, args=(stop, worker_id, tick), daemon=True, name="scheduler")
+            thread = threading.Thread(
+                target=_scheduler_loop, args=(stop, worker_id, tick), daemon=True, name="scheduler"
+            )
             thread.start()
         self.stdout.write(f"CityData worker {worker_id} started ({'rq' if rq else 'database'} backend)")
         try:
             if rq:
                 call_command("rqworker", "default", verbosity=verbosity)
             else:
-                call_command(
-                    "db_worker", queue_name=queues, reload=False, worker_id=worker_id, verbosity=verbosity
-                )
+                call_command("db_worker", queue_name=queues, reload=False, worker_id=worker_id, verbosity=verbosity)
         finally:
             stop.set()

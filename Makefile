@@ -1,0 +1,74 @@
+# One entry for every developer task. `make demo` and `make test` work from a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+export CITYDATA_VAR_DIR ?= $(CURDIR)/var
+
+.PHONY: install dev demo serve test test-sqlite test-postgres lint fmt bench openapi messages lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The platform alone, at the pinned versions in constraints.txt.
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+	touch $@
+
+# The platform with the test and lint tools.
+$(VENV)/.dev-installed: $(VENV)/.installed
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.dev-installed
+
+demo: install
+	$(BIN)/citydata demo
+	PORT=$(PORT) $(BIN)/citydata serve --port $(PORT)
+
+serve: install
+	$(BIN)/citydata serve --port $(PORT)
+
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# SQLite always; PostgreSQL too when DATABASE_URL is set (.ci/run sets it).
+test: lint
+	env -u DATABASE_URL $(BIN)/citydata check --fail-level WARNING
+	env -u DATABASE_URL $(BIN)/citydata makemigrations --check --dry-run
+	$(MAKE) test-sqlite
+	@if [ -n "$$DATABASE_URL" ]; then $(MAKE) test-postgres; else echo "DATABASE_URL not set: PostgreSQL run skipped"; fi
+
+test-sqlite: dev
+	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: dev
+	@ls benchmarks/*.py >/dev/null 2>&1 && for b in benchmarks/*.py; do $(BIN)/python $$b; done || echo "no benchmarks yet"
+
+# Regenerate the committed OpenAPI document after an API change (a test compares the two).
+openapi: dev
+	$(BIN)/citydata export_openapi_schema --api citydata.api.api --indent 2 --sorted --output docs/openapi.json
+
+# Compile the English catalogue after editing citydata/locale/en/LC_MESSAGES/django.po.
+messages: dev
+	$(BIN)/python -m citydata.i18n compile
+
+# Re-pin every dependency (run after changing pyproject.toml, then commit constraints.txt).
+lock:
+	rm -rf .lockenv && $(PYTHON) -m venv .lockenv && .lockenv/bin/pip install --quiet -e '.[dev]'
+	.lockenv/bin/pip freeze --exclude-editable | grep -v '^citydata' > constraints.txt
+	rm -rf .lockenv
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,204 @@
+import re
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+
+from citydata.accounts import demo
+from citydata.accounts.models import ApiKey, User
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo_data():
+    demo.load()
+
+
+@pytest.mark.parametrize("spec", demo.DEMO_USERS, ids=lambda s: s.email.split("@")[0])
+def test_each_demo_login_lands_where_its_role_works(client, demo_data, spec):
+    response = client.post("/login/", {"identifier": spec.email, "password": demo.DEMO_PASSWORD}, follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == spec.landing
+    # and the landing page really is usable by that role
+    assert client.get(spec.landing).status_code == 200
+
+
+def test_demo_users_can_log_in_by_mobile_too(client, demo_data):
+    spec = demo.DEMO_USERS[0]
+    response = client.post("/login/", {"identifier": spec.mobile, "password": demo.DEMO_PASSWORD})
+    assert response.status_code == 302
+
+
+def test_register_in_the_browser_flow(client):
+    response = client.post("/register/", {"identifier": "web@example.cn"})
+    assert response.status_code == 302 and response["Location"] == "/register/verify/"
+    code = re.search(r"验证码是 (\d{6})", mail.outbox[-1].body).group(1)
+    response = client.post(
+        "/register/verify/",
+        {"code": code, "display_name": "网页用户", "password": PASSWORD, "password2": PASSWORD, "agree": "on"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/account/"
+    assert User.objects.get(email="web@example.cn").display_name == "网页用户"
+    page = client.get("/account/").content.decode()
+    assert "网页用户" in page and "用户中心" in page
+
+
+def test_register_form_keeps_input_and_explains_errors(client):
+    client.post("/register/", {"identifier": "keep@example.cn"})
+    response = client.post(
+        "/register/verify/", {"code": "12", "display_name": "留着", "password": PASSWORD, "password2": "other"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "两次输入的密码不一致" in page and "请阅读并同意" in page and 'value="留着"' in page
+
+
+def test_wrong_passwords_lock_with_a_clear_message(client, make_user, settings):
+    settings.LOGIN_MAX_FAILURES = 3
+    make_user(email="victim@example.cn")
+    for _ in range(2):
+        response = client.post("/login/", {"identifier": "victim@example.cn", "password": "nope"})
+        assert response.status_code == 400 and "账号或密码错误" in response.content.decode()
+    response = client.post("/login/", {"identifier": "victim@example.cn", "password": "nope"})
+    page = response.content.decode()
+    assert response.status_code == 429
+    assert re.search(r"请在 \d{2}:\d{2} 后（约 \d+ 分钟）重试", page)
+
+
+def test_invalid_resident_id_gets_a_chinese_field_error(client_for):
+    client = client_for()
+    response = client.post("/account/real-name/", {"real_name": "张三", "resident_id": "110105194912310021"})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "身份证号校验位不正确" in page and 'id="id_resident_id_errors"' in page
+
+
+def test_invalid_credit_code_gets_a_chinese_field_error(client_for):
+    client = client_for()
+    response = client.post(
+        "/account/organisations/", {"name": "测试公司", "uscc": "91350100M000100Y44", "type": "enterprise"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "统一社会信用代码校验位不正确" in page and 'id="id_uscc_errors"' in page
+
+
+def test_real_name_page_shows_only_the_masked_id(client_for):
+    client = client_for()
+    response = client.post(
+        "/account/real-name/", {"real_name": "张三", "resident_id": "11010519491231002X"}, follow=True
+    )
+    page = response.content.decode()
+    assert "110105********002X" in page and "11010519491231002X" not in page
+
+
+def test_api_key_secret_is_shown_once(client_for):
+    client = client_for()
+    response = client.post("/account/api-keys/", {"name": "脚本"})
+    assert response.status_code == 201
+    secret = re.search(r'id="api-key-secret">([^<]+)<', response.content.decode()).group(1)
+    assert secret.startswith("cd_")
+    assert secret not in client.get("/account/").content.decode()
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    key = ApiKey.objects.get(user=client.user)
+    client.post(f"/account/api-keys/{key.prefix}/revoke/")
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "allowed"),
+    [
+        ("registered", "/console/", False),
+        ("provider", "/console/", False),
+        ("operator", "/console/", True),
+        ("registered", "/workspace/", False),
+        ("provider", "/workspace/", True),
+        ("registered", "/security/audit/", False),
+        ("operator", "/security/audit/", False),
+        ("auditor", "/security/audit/", True),
+        ("registered", "/expert/", False),
+        ("expert", "/expert/", True),
+    ],
+)
+def test_role_pages_are_closed_to_other_roles(client_for, role, path, allowed):
+    client = client_for(role, "JTJ" if role == "provider" else None)
+    response = client.get(path)
+    assert response.status_code == (200 if allowed else 403)
+    if not allowed:
+        assert "没有" in response.content.decode()
+
+
+def test_provider_cannot_open_another_departments_page(client_for, department):
+    department("WJW")
+    client = client_for("provider", "JTJ")
+    assert client.get("/departments/JTJ/").status_code == 200
+    assert client.get("/departments/WJW/").status_code == 403
+
+
+def test_operator_assigns_a_duty(client_for, department, make_user):
+    department("JTJ")
+    staff = make_user(email="staff@example.cn")
+    client = client_for("operator")
+    response = client.post(
+        "/departments/JTJ/", {"stage": "publishing", "identifier": "staff@example.cn", "phone": "0816-1234567"}
+    )
+    assert response.status_code == 302
+    assert staff.duties.get().stage == "publishing"
+
+
+def test_provider_cannot_assign_duties(client_for, make_user):
+    make_user(email="staff2@example.cn")
+    client = client_for("provider", "JTJ")
+    response = client.post("/departments/JTJ/", {"stage": "publishing", "identifier": "staff2@example.cn"})
+    assert response.status_code == 403
+
+
+GARBAGE = [
+    "",
+    " ",
+    "a" * 10000,
+    "\x00",
+    "<script>",
+    "' OR 1=1 --",
+    "１３８００１３８０００",
+    "😀@例子.中国",
+    "@",
+    "+86",
+]
+
+
+@pytest.mark.parametrize("value", GARBAGE)
+def test_auth_pages_never_fail_on_malformed_input(client, value):
+    for path, data in [
+        ("/login/", {"identifier": value, "password": value}),
+        ("/register/", {"identifier": value}),
+        ("/password-reset/", {"identifier": value}),
+    ]:
+        response = client.post(path, data)
+        assert response.status_code < 500, (path, value)
+    session = client.session
+    session["register_target"] = "x@example.cn"
+    session["reset_target"] = "x@example.cn"
+    session.save()
+    for path in ("/register/verify/", "/password-reset/confirm/"):
+        data = {"code": value, "password": value, "password2": value, "display_name": value, "agree": value}
+        assert client.post(path, data).status_code < 500, (path, value)
+
+
+def test_demo_command_is_idempotent(db, capsys):
+    from django.apps import apps
+
+    from citydata.security.models import AuditHead
+
+    def counts():
+        return {
+            m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in {"accounts", "security"}
+        }
+
+    call_command("demo", quiet_logins=True)
+    first, head = counts(), AuditHead.objects.get().hash
+    call_command("demo", quiet_logins=True)
+    assert counts() == first and AuditHead.objects.get().hash == head
+    assert first["accounts.Department"] >= 20 and first["accounts.User"] == len(demo.DEMO_USERS)
