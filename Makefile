@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export CITYDATA_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: install dev demo serve test test-sqlite test-postgres lint fmt bench openapi messages lock clean
+.PHONY: install dev demo serve test test-sqlite test-postgres lint fmt bench openapi messages docs lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,9 +60,15 @@ bench: dev
 openapi: dev
 	$(BIN)/citydata export_openapi_schema --api citydata.api.api --indent 2 --sorted --output docs/openapi.json
 
-# Compile the English catalogue after editing citydata/locale/en/LC_MESSAGES/django.po.
+# Collect new strings into the English catalogue (needs GNU gettext), then compile it.
+# Translate the new entries in citydata/locale/en/LC_MESSAGES/django.po and run it again.
 messages: dev
+	cd citydata && ../$(BIN)/citydata makemessages -l en --no-obsolete
 	$(BIN)/python -m citydata.i18n compile
+
+# Regenerate the generated parts of the docs: the settings table and the OpenAPI document.
+docs: dev openapi
+	$(BIN)/python -m citydata.docs
 
 # Re-pin every dependency (run after changing pyproject.toml, then commit constraints.txt).
 lock:

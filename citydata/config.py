@@ -96,6 +96,7 @@ declare(
 declare("CITYDATA_PLATFORM_NAME", "绵阳市公共数据开放平台", "The platform's name, shown in the header and titles.")
 declare("CITYDATA_PLATFORM_NAME_EN", "Mianyang Public Data Open Platform", "The platform's name in English.")
 declare("CITYDATA_ORGANISER", "绵阳市政务服务监督管理局", "The site's organiser (主办单位), shown in the footer.")
+declare("CITYDATA_ORGANISER_EN", "Mianyang Government Service Supervision Administration", "The organiser in English.")
 declare("CITYDATA_SITE_CODE", "", "Government website identifier code (网站标识码), shown in the footer when set.")
 declare("CITYDATA_ICP", "", "ICP filing number (ICP备案号), shown in the footer when set.")
 declare("CITYDATA_PSB", "", "Public-security filing number (公安备案号), shown in the footer when set.")

@@ -12,7 +12,7 @@ def platform(request):
     english = (get_language() or "").startswith("en")
     return {
         "platform_name": settings.PLATFORM_NAME_EN if english else settings.PLATFORM_NAME,
-        "platform_organiser": settings.PLATFORM_ORGANISER,
+        "platform_organiser": settings.PLATFORM_ORGANISER_EN if english else settings.PLATFORM_ORGANISER,
         "platform_site_code": settings.PLATFORM_SITE_CODE,
         "platform_icp": settings.PLATFORM_ICP,
         "platform_psb": settings.PLATFORM_PSB,
