@@ -25,6 +25,17 @@ OPERATOR = "operator"
 EXPERT = "expert"
 AUDITOR = "auditor"
 
+ROLE_LABELS = {
+    VISITOR: _("访客"),
+    REGISTERED: _("注册用户"),
+    ORG_MEMBER: _("组织成员"),
+    ORG_ADMIN: _("组织管理员"),
+    PROVIDER: _("数据提供部门"),
+    OPERATOR: _("平台运营方"),
+    EXPERT: _("专家"),
+    AUDITOR: _("安全审计员"),
+}
+
 # Which role labels a user with several roles for audit records and landing pages (strongest first).
 ROLE_PRECEDENCE = (OPERATOR, AUDITOR, PROVIDER, EXPERT, ORG_ADMIN, ORG_MEMBER, REGISTERED)
 

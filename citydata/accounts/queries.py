@@ -14,6 +14,7 @@ def user_summary(user: User) -> dict:
         "display_name": str(user),
         "login": user.login_label,
         "roles": sorted(authz.roles(user)),
+        "role_labels": [str(authz.ROLE_LABELS[r]) for r in authz.ROLE_PRECEDENCE if r in authz.roles(user)],
         "primary_role": authz.primary_role(user),
         "departments": [{"code": d.code, "name": d.name} for d in departments],
         "organisations": [

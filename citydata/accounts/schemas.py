@@ -25,6 +25,7 @@ class MeOut(Schema):
     display_name: str
     login: str = Field(description="E-mail address, or the mobile number masked")
     roles: list[str]
+    role_labels: list[str] = Field(description="The roles' names in the request's language, strongest first")
     primary_role: str
     departments: list[DepartmentOut]
     organisations: list[OrganisationOut]
