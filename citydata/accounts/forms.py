@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from citydata.accounts.identifiers import validate_resident_id, validate_uscc
-from citydata.accounts.models import OrganisationType, Stage
+from citydata.accounts.models import OrganisationType, Role, Stage
 from citydata.errors import DomainError
 
 IDENTIFIER_HELP = _("手机号（11位）或电子邮箱")
@@ -141,3 +141,16 @@ class DutyForm(forms.Form):
     stage = forms.ChoiceField(label=_("岗位环节"), choices=Stage.choices)
     identifier = IdentifierField(label=_("负责人的手机号或邮箱"))
     phone = forms.CharField(label=_("办公电话"), max_length=30, required=False)
+
+
+class StaffAddForm(forms.Form):
+    identifier = IdentifierField(label=_("人员的手机号或邮箱"), help_text=_("对方需先注册账号。"))
+
+
+class RoleGrantForm(forms.Form):
+    identifier = IdentifierField(label=_("用户的手机号或邮箱"), help_text=_("对方需先注册账号。"))
+    role = forms.ChoiceField(
+        label=_("角色"),
+        choices=[(r.value, r.label) for r in Role if r != Role.PROVIDER],
+        help_text=_("部门人员请在部门页面添加。"),
+    )

@@ -390,6 +390,12 @@ def duty_assign(*, by: User | None, department: Department, stage: str, user: Us
     """Name a member of staff responsible for one stage of one department (专人专岗)."""
     if by is not None:
         authz.authorize(by, "department.manage")
+    if not RoleAssignment.objects.filter(user=user, role=Role.PROVIDER, department=department).exists():
+        raise DomainError(
+            _("岗位负责人必须是本部门人员，请先把该用户添加为本部门人员。"),
+            code="not_department_staff",
+            details={"field": "identifier"},
+        )
     duty, created = DepartmentDuty.objects.get_or_create(
         department=department, stage=stage, user=user, defaults={"phone": phone}
     )
@@ -423,6 +429,11 @@ def role_grant(*, by: User | None, user: User, role: str, department: Department
 @transaction.atomic
 def role_revoke(*, by: User, assignment: RoleAssignment) -> None:
     authz.authorize(by, "role.assign")
+    if assignment.user_id == by.pk and assignment.role == Role.OPERATOR:
+        raise DomainError(_("不能撤销自己的平台运营方角色，请由另一位运营人员操作。"), code="cannot_revoke_self")
+    if assignment.role == Role.PROVIDER and assignment.department_id:
+        # Staff who leave the department also leave its duties.
+        DepartmentDuty.objects.filter(user=assignment.user, department_id=assignment.department_id).delete()
     label = assignment.role + (f"@{assignment.department.code}" if assignment.department_id else "")
     user = assignment.user
     assignment.delete()

@@ -23,5 +23,6 @@ urlpatterns = [
     path("workspace/", views.workspace_view, name="workspace"),
     path("console/", views.console_view, name="console"),
     path("departments/<str:code>/", views.department_view, name="department"),
+    path("roles/<int:pk>/revoke/", views.role_revoke_view, name="role_revoke"),
     path("expert/", views.expert_view, name="expert"),
 ]

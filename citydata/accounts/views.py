@@ -15,7 +15,15 @@ from django.views.decorators.http import require_POST
 
 from citydata.accounts import authz, forms, queries, services
 from citydata.accounts.backends import find_user
-from citydata.accounts.models import ApiKey, CodePurpose, Department, DepartmentDuty, Organisation, Stage
+from citydata.accounts.models import (
+    ApiKey,
+    CodePurpose,
+    Department,
+    DepartmentDuty,
+    Organisation,
+    RoleAssignment,
+    Stage,
+)
 from citydata.errors import DomainError, Forbidden
 from citydata.paging import paginate_desc
 
@@ -325,10 +333,32 @@ def workspace_view(request):
     return render(request, "accounts/workspace.html", {"departments": departments, "stages": Stage.choices})
 
 
+def _grant_role(request, form, *, role: str | None = None, department: Department | None = None) -> bool:
+    """Grant a role from a form naming the user; puts a refusal on the form. Returns True when granted."""
+    if not form.is_valid():
+        return False
+    person = find_user(form.cleaned_data["identifier"])
+    if person is None:
+        form.add_error("identifier", _("没有找到该手机号或邮箱对应的用户，请先请对方注册。"))
+        return False
+    try:
+        services.role_grant(by=request.user, user=person, role=role or form.cleaned_data["role"], department=department)
+    except DomainError as exc:
+        forms.apply_domain_error(form, exc)
+        return False
+    messages.success(request, _("已为 %(user)s 授予角色。") % {"user": person})
+    return True
+
+
 @login_required
 def console_view(request):
-    """The operator's console: every department and whether each stage has a named responsible person."""
+    """The operator's console: duty coverage of every department, and who holds the platform-wide roles."""
     authz.authorize(request.user, "console.view")
+    role_form = forms.RoleGrantForm(request.POST or None)
+    if request.method == "POST":
+        authz.authorize(request.user, "role.assign")
+        if _grant_role(request, role_form):
+            return redirect("accounts:console")
     departments = list(
         Department.objects.filter(is_active=True)
         .prefetch_related(Prefetch("duties", queryset=DepartmentDuty.objects.select_related("user")))
@@ -343,43 +373,79 @@ def console_view(request):
         missing = [label for value, label in Stage.choices if value not in by_stage]
         rows.append({"department": department, "by_stage": by_stage, "missing": missing})
     covered = sum(1 for row in rows if not row["missing"])
+    holders = (
+        RoleAssignment.objects.filter(department__isnull=True).select_related("user").order_by("role", "granted_at")
+    )
     return render(
         request,
         "accounts/console.html",
-        {"rows": rows, "stages": Stage.choices, "covered": covered, "total": len(rows)},
+        {
+            "rows": rows,
+            "stages": Stage.choices,
+            "covered": covered,
+            "total": len(rows),
+            "holders": holders,
+            "role_form": role_form,
+        },
+        status=400 if role_form.errors else 200,
     )
+
+
+@login_required
+@require_POST
+def role_revoke_view(request, pk: int):
+    assignment = get_object_or_404(RoleAssignment.objects.select_related("user", "department"), pk=pk)
+    services.role_revoke(by=request.user, assignment=assignment)
+    messages.success(request, _("已撤销 %(user)s 的角色。") % {"user": assignment.user})
+    if assignment.department_id:
+        return redirect("accounts:department", code=assignment.department.code)
+    return redirect("accounts:console")
 
 
 @login_required
 def department_view(request, code: str):
     department = get_object_or_404(Department, code=code)
     authz.authorize(request.user, "department.workspace", department)
-    form = forms.DutyForm(request.POST or None)
     can_manage = authz.can(request.user, "department.manage")
-    status = 200
+    duty_form = forms.DutyForm(request.POST if request.POST.get("form") == "duty" else None)
+    staff_form = forms.StaffAddForm(request.POST if request.POST.get("form") == "staff" else None)
     if request.method == "POST":
         authz.authorize(request.user, "department.manage")
-        if form.is_valid():
-            staff = find_user(form.cleaned_data["identifier"])
-            if staff is None:
-                form.add_error("identifier", _("没有找到该手机号或邮箱对应的用户。"))
-            else:
-                services.duty_assign(
-                    by=request.user,
-                    department=department,
-                    stage=form.cleaned_data["stage"],
-                    user=staff,
-                    phone=form.cleaned_data["phone"],
-                )
-                messages.success(request, _("已指定岗位负责人。"))
+        if request.POST.get("form") == "staff":
+            if _grant_role(request, staff_form, role=authz.PROVIDER, department=department):
                 return redirect("accounts:department", code=code)
-        status = 400
+        elif duty_form.is_valid():
+            staff = find_user(duty_form.cleaned_data["identifier"])
+            if staff is None:
+                duty_form.add_error("identifier", _("没有找到该手机号或邮箱对应的用户。"))
+            else:
+                try:
+                    services.duty_assign(
+                        by=request.user,
+                        department=department,
+                        stage=duty_form.cleaned_data["stage"],
+                        user=staff,
+                        phone=duty_form.cleaned_data["phone"],
+                    )
+                except DomainError as exc:
+                    forms.apply_domain_error(duty_form, exc)
+                else:
+                    messages.success(request, _("已指定岗位负责人。"))
+                    return redirect("accounts:department", code=code)
     duties = department.duties.select_related("user").order_by("stage", "since")
+    staff = department.staff.filter(role=authz.PROVIDER).select_related("user").order_by("granted_at")
     return render(
         request,
         "accounts/department.html",
-        {"department": department, "duties": duties, "form": form, "can_manage": can_manage},
-        status=status,
+        {
+            "department": department,
+            "duties": duties,
+            "staff": staff,
+            "duty_form": duty_form,
+            "staff_form": staff_form,
+            "can_manage": can_manage,
+        },
+        status=400 if (duty_form.errors or staff_form.errors) else 200,
     )
 
 

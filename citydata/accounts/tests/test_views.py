@@ -137,22 +137,61 @@ def test_provider_cannot_open_another_departments_page(client_for, department):
     assert client.get("/departments/WJW/").status_code == 403
 
 
-def test_operator_assigns_a_duty(client_for, department, make_user):
+def test_operator_adds_staff_then_assigns_a_duty(client_for, department, make_user):
     department("JTJ")
     staff = make_user(email="staff@example.cn")
     client = client_for("operator")
-    response = client.post(
-        "/departments/JTJ/", {"stage": "publishing", "identifier": "staff@example.cn", "phone": "0816-1234567"}
-    )
-    assert response.status_code == 302
+    duty = {"form": "duty", "stage": "publishing", "identifier": "staff@example.cn", "phone": "0816-1234567"}
+    refused = client.post("/departments/JTJ/", duty)
+    assert refused.status_code == 400 and "必须是本部门人员" in refused.content.decode()
+    assert client.post("/departments/JTJ/", {"form": "staff", "identifier": "staff@example.cn"}).status_code == 302
+    assert client.post("/departments/JTJ/", duty).status_code == 302
     assert staff.duties.get().stage == "publishing"
+    page = client.get("/console/").content.decode()
+    assert str(staff) in page
 
 
-def test_provider_cannot_assign_duties(client_for, make_user):
+def test_removing_staff_also_removes_their_duties(client_for, department, make_user):
+    from citydata.accounts import services
+    from citydata.accounts.models import RoleAssignment
+
+    staff = make_user(email="leaver@example.cn")
+    services.role_grant(by=None, user=staff, role="provider", department=department("JTJ"))
+    services.duty_assign(by=None, department=department("JTJ"), stage="feedback", user=staff)
+    client = client_for("operator")
+    assignment = RoleAssignment.objects.get(user=staff)
+    assert client.post(f"/roles/{assignment.pk}/revoke/").status_code == 302
+    assert not staff.duties.exists() and not RoleAssignment.objects.filter(user=staff).exists()
+
+
+def test_operator_grants_a_platform_role(client_for, make_user):
+    person = make_user(email="newauditor@example.cn")
+    client = client_for("operator")
+    response = client.post("/console/", {"identifier": "newauditor@example.cn", "role": "auditor"})
+    assert response.status_code == 302
+    assert person.role_assignments.get().role == "auditor"
+    unknown = client.post("/console/", {"identifier": "nobody@example.cn", "role": "auditor"})
+    assert unknown.status_code == 400 and "没有找到" in unknown.content.decode()
+
+
+def test_operator_cannot_revoke_their_own_operator_role(client_for):
+    from citydata.accounts.models import RoleAssignment
+
+    client = client_for("operator")
+    own = RoleAssignment.objects.get(user=client.user)
+    assert client.post(f"/roles/{own.pk}/revoke/").status_code == 400
+    assert RoleAssignment.objects.filter(pk=own.pk).exists()
+
+
+def test_provider_cannot_assign_duties_or_add_staff(client_for, make_user):
     make_user(email="staff2@example.cn")
     client = client_for("provider", "JTJ")
-    response = client.post("/departments/JTJ/", {"stage": "publishing", "identifier": "staff2@example.cn"})
+    response = client.post(
+        "/departments/JTJ/", {"form": "duty", "stage": "publishing", "identifier": "staff2@example.cn"}
+    )
     assert response.status_code == 403
+    assert client.post("/departments/JTJ/", {"form": "staff", "identifier": "staff2@example.cn"}).status_code == 403
+    assert client.post("/console/", {"identifier": "staff2@example.cn", "role": "operator"}).status_code == 403
 
 
 GARBAGE = [
