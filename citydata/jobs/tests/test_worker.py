@@ -66,7 +66,8 @@ def test_purge_removes_only_stale_rows(make_user):
     assert VerificationCode.objects.count() == 1 and LoginAttempt.objects.count() == 1
 
 
-def _database_url(settings_dict) -> str:
+def database_url(settings_dict) -> str:
+    """A DATABASE_URL for child processes that points at the test database."""
     if settings_dict["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{settings_dict['NAME']}"
     user = settings_dict.get("USER") or "postgres"
@@ -82,7 +83,7 @@ def test_two_worker_processes_run_each_task_exactly_once():
     from django.db import connection
 
     results = [tasks.ping.enqueue(f"job-{i}") for i in range(30)]
-    env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict)}
+    env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict)}
     command = [sys.executable, "-m", "citydata", "worker", "--batch", "--no-scheduler", "--verbosity", "0"]
     workers = [subprocess.Popen(command, env=env) for _ in range(2)]  # noqa: S603
     assert [w.wait(timeout=120) for w in workers] == [0, 0]

@@ -14,6 +14,9 @@ from django.utils.crypto import get_random_string
 
 from citydata.jobs import schedule
 
+# django-tasks-rq stores task results on its own Job class; the RQ worker must use it.
+RQ_JOB_CLASS = "django_tasks_rq.backend.Job"
+
 
 def _scheduler_loop(stop: threading.Event, worker_id: str, interval: float) -> None:
     while not stop.is_set():
@@ -46,7 +49,7 @@ class Command(BaseCommand):
             if not no_scheduler:
                 schedule.tick(worker_id=worker_id)
             if rq:
-                call_command("rqworker", "default", burst=True, verbosity=verbosity)
+                call_command("rqworker", "default", burst=True, job_class=RQ_JOB_CLASS, verbosity=verbosity)
             else:
                 call_command(
                     "db_worker",
@@ -67,7 +70,7 @@ class Command(BaseCommand):
         self.stdout.write(f"CityData worker {worker_id} started ({'rq' if rq else 'database'} backend)")
         try:
             if rq:
-                call_command("rqworker", "default", verbosity=verbosity)
+                call_command("rqworker", "default", job_class=RQ_JOB_CLASS, verbosity=verbosity)
             else:
                 call_command("db_worker", queue_name=queues, reload=False, worker_id=worker_id, verbosity=verbosity)
         finally:

@@ -1,0 +1,67 @@
+"""The Redis (RQ) task backend, end to end with real processes and a real Redis server."""
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from citydata.jobs.tests.test_worker import database_url
+
+REDIS_URL = os.environ.get("CITYDATA_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+def _redis_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not _redis_up(), reason="no Redis server on 127.0.0.1:6379"),
+]
+
+
+def citydata(env, *args, timeout=120):
+    return subprocess.run(
+        [sys.executable, "-m", "citydata", *args], env=env, capture_output=True, text=True, timeout=timeout, check=True
+    )
+
+
+@pytest.fixture
+def rq_env():
+    import redis
+    from django.db import connection
+
+    server = redis.Redis.from_url(REDIS_URL)
+    server.flushdb()
+    yield {
+        **os.environ,
+        "CITYDATA_TASK_BACKEND": "rq",
+        "CITYDATA_REDIS_URL": REDIS_URL,
+        "DATABASE_URL": database_url(connection.settings_dict),
+    }
+    server.flushdb()
+
+
+def test_rq_worker_runs_a_task_and_its_result_is_readable(rq_env):
+    enqueue = "from citydata.jobs import tasks; print(tasks.ping.enqueue('经 Redis').id)"
+    task_id = citydata(rq_env, "shell", "-c", enqueue).stdout.strip().splitlines()[-1]
+    status = f"from citydata.jobs import tasks; print(tasks.ping.get_result('{task_id}').status)"
+    assert citydata(rq_env, "shell", "-c", status).stdout.strip().splitlines()[-1] == "READY"
+    read = f"from citydata.jobs import tasks; r = tasks.ping.get_result('{task_id}'); print(r.status, r.return_value)"
+    citydata(rq_env, "worker", "--batch", "--no-scheduler", "--verbosity", "0")
+    assert citydata(rq_env, "shell", "-c", read).stdout.strip().splitlines()[-1] == "SUCCESSFUL 经 Redis"
+
+
+def test_rq_scheduler_claims_slots_in_the_database(rq_env):
+    from citydata.jobs.models import ScheduleRun
+
+    citydata(rq_env, "worker", "--batch", "--verbosity", "0")
+    citydata(rq_env, "worker", "--batch", "--verbosity", "0")
+    names = list(ScheduleRun.objects.values_list("name", flat=True))
+    assert names.count("purge_expired_codes") == 1  # the second worker found the slot taken
