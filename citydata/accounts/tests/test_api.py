@@ -144,3 +144,10 @@ def test_openapi_document_matches_the_committed_copy(client):
 def test_docs_page_is_served(client):
     response = client.get("/api/v1/docs")
     assert response.status_code == 200 and b"openapi.json" in response.content
+
+
+def test_unknown_paths_and_wrong_methods_keep_the_error_shape(client):
+    missing = client.get("/api/v1/no-such-thing")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+    wrong = client.put("/api/v1/health")
+    assert wrong.status_code == 405 and wrong.json()["code"] == "method_not_allowed" and "GET" in wrong["Allow"]
