@@ -154,3 +154,23 @@ class RoleGrantForm(forms.Form):
         choices=[(r.value, r.label) for r in Role if r != Role.PROVIDER],
         help_text=_("部门人员请在部门页面添加。"),
     )
+
+
+class DepartmentForm(forms.Form):
+    code = forms.RegexField(
+        label=_("部门编码"),
+        regex=r"^[A-Za-z0-9_-]{2,32}$",
+        max_length=32,
+        help_text=_("2至32位字母、数字、下划线或短横线，例如 JTJ。"),
+        error_messages={"invalid": _("部门编码只能包含字母、数字、下划线或短横线（2至32位）。")},
+    )
+    name = forms.CharField(label=_("部门名称"), min_length=2, max_length=100)
+    parent = forms.ModelChoiceField(
+        label=_("上级部门"), queryset=None, required=False, empty_label=_("（无）"), to_field_name="code"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from citydata.accounts.models import Department
+
+        self.fields["parent"].queryset = Department.objects.filter(is_active=True).order_by("code")

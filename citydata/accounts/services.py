@@ -16,7 +16,6 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -378,8 +377,10 @@ def department_create(*, by: User | None, code: str, name: str, parent: Departme
     code = (code or "").strip().upper()
     if not code or not name.strip():
         raise DomainError(_("部门编码和名称都必须填写。"), code="invalid")
-    if Department.objects.filter(Q(code=code) | Q(name=name.strip())).exists():
-        raise Conflict(_("部门编码或名称已存在。"), code="department_exists")
+    if Department.objects.filter(code=code).exists():
+        raise Conflict(_("部门编码已存在。"), code="department_exists", details={"field": "code"})
+    if Department.objects.filter(name=name.strip()).exists():
+        raise Conflict(_("部门名称已存在。"), code="department_exists", details={"field": "name"})
     department = Department.objects.create(code=code, name=name.strip(), parent=parent)
     audit.record(by, "department.create", department)
     return department

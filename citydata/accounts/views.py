@@ -354,11 +354,29 @@ def _grant_role(request, form, *, role: str | None = None, department: Departmen
 def console_view(request):
     """The operator's console: duty coverage of every department, and who holds the platform-wide roles."""
     authz.authorize(request.user, "console.view")
-    role_form = forms.RoleGrantForm(request.POST or None)
+    posted = request.POST.get("form")
+    role_form = forms.RoleGrantForm(request.POST if posted == "role" else None)
+    department_form = forms.DepartmentForm(request.POST if posted == "department" else None)
     if request.method == "POST":
-        authz.authorize(request.user, "role.assign")
-        if _grant_role(request, role_form):
-            return redirect("accounts:console")
+        if posted == "department":
+            authz.authorize(request.user, "department.manage")
+            if department_form.is_valid():
+                try:
+                    created = services.department_create(
+                        by=request.user,
+                        code=department_form.cleaned_data["code"],
+                        name=department_form.cleaned_data["name"],
+                        parent=department_form.cleaned_data["parent"],
+                    )
+                except DomainError as exc:
+                    forms.apply_domain_error(department_form, exc)
+                else:
+                    messages.success(request, _("部门 %(name)s 已创建。") % {"name": created.name})
+                    return redirect("accounts:department", code=created.code)
+        else:
+            authz.authorize(request.user, "role.assign")
+            if _grant_role(request, role_form):
+                return redirect("accounts:console")
     departments = list(
         Department.objects.filter(is_active=True)
         .prefetch_related(Prefetch("duties", queryset=DepartmentDuty.objects.select_related("user")))
@@ -386,8 +404,9 @@ def console_view(request):
             "total": len(rows),
             "holders": holders,
             "role_form": role_form,
+            "department_form": department_form,
         },
-        status=400 if role_form.errors else 200,
+        status=400 if (role_form.errors or department_form.errors) else 200,
     )
 
 

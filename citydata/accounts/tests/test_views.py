@@ -167,10 +167,10 @@ def test_removing_staff_also_removes_their_duties(client_for, department, make_u
 def test_operator_grants_a_platform_role(client_for, make_user):
     person = make_user(email="newauditor@example.cn")
     client = client_for("operator")
-    response = client.post("/console/", {"identifier": "newauditor@example.cn", "role": "auditor"})
+    response = client.post("/console/", {"form": "role", "identifier": "newauditor@example.cn", "role": "auditor"})
     assert response.status_code == 302
     assert person.role_assignments.get().role == "auditor"
-    unknown = client.post("/console/", {"identifier": "nobody@example.cn", "role": "auditor"})
+    unknown = client.post("/console/", {"form": "role", "identifier": "nobody@example.cn", "role": "auditor"})
     assert unknown.status_code == 400 and "没有找到" in unknown.content.decode()
 
 
@@ -191,7 +191,11 @@ def test_provider_cannot_assign_duties_or_add_staff(client_for, make_user):
     )
     assert response.status_code == 403
     assert client.post("/departments/JTJ/", {"form": "staff", "identifier": "staff2@example.cn"}).status_code == 403
-    assert client.post("/console/", {"identifier": "staff2@example.cn", "role": "operator"}).status_code == 403
+    assert (
+        client.post("/console/", {"form": "role", "identifier": "staff2@example.cn", "role": "operator"}).status_code
+        == 403
+    )
+    assert client.post("/console/", {"form": "department", "code": "NEW", "name": "新部门"}).status_code == 403
 
 
 GARBAGE = [
@@ -241,3 +245,43 @@ def test_demo_command_is_idempotent(db, capsys):
     call_command("demo", quiet_logins=True)
     assert counts() == first and AuditHead.objects.get().hash == head
     assert first["accounts.Department"] >= 20 and first["accounts.User"] == len(demo.DEMO_USERS)
+
+
+def test_operator_creates_a_department_under_a_parent(client_for, department):
+    from citydata.accounts.models import Department
+
+    department("ZGJ", "市政务服务监督管理局")
+    client = client_for("operator")
+    response = client.post("/console/", {"form": "department", "code": "sjj", "name": "市数据局", "parent": "ZGJ"})
+    assert response.status_code == 302 and response["Location"] == "/departments/SJJ/"
+    assert Department.objects.get(code="SJJ").parent.code == "ZGJ"
+    again = client.post("/console/", {"form": "department", "code": "SJJ", "name": "另一个"})
+    assert again.status_code == 400 and "部门编码已存在" in again.content.decode()
+    bad = client.post("/console/", {"form": "department", "code": "数据", "name": "x"})
+    assert bad.status_code == 400 and "部门编码只能包含" in bad.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/console/", "/security/audit/"])
+def test_list_pages_do_not_query_per_row(client_for, department, make_user, path):
+    """N+1 guard: doubling the rows must not add queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from citydata.accounts import services
+
+    client = client_for("operator" if path == "/console/" else "auditor")
+
+    def add_rows(start, count):
+        for i in range(start, start + count):
+            dept = department(f"D{i:03d}")
+            staff = make_user()
+            services.role_grant(by=None, user=staff, role="provider", department=dept)
+            services.duty_assign(by=None, department=dept, stage="inventory", user=staff)
+
+    add_rows(0, 5)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(path).status_code == 200
+    add_rows(5, 10)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(path).status_code == 200
+    assert len(many) == len(few), [q["sql"][:120] for q in many.captured_queries]
