@@ -56,7 +56,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     objects = UserManager()
 
     USERNAME_FIELD = "username"
-    REQUIRED_FIELDS: list[str] = ["email"]
+    REQUIRED_FIELDS = ["email"]
 
     class Meta:
         verbose_name = _("用户")

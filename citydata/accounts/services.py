@@ -115,7 +115,7 @@ def code_send(*, identifier: str, purpose: str) -> str:
         expires_at=now + dt.timedelta(minutes=settings.CODE_TTL_MINUTES),
     )
     if exists or purpose == CodePurpose.REGISTER:
-        send_code(target, code, CodePurpose(purpose).label)
+        send_code(target, code, str(CodePurpose(purpose).label))
     return target
 
 
@@ -435,7 +435,7 @@ def role_revoke(*, by: User, assignment: RoleAssignment) -> None:
     if assignment.role == Role.PROVIDER and assignment.department_id:
         # Staff who leave the department also leave its duties.
         DepartmentDuty.objects.filter(user=assignment.user, department_id=assignment.department_id).delete()
-    label = assignment.role + (f"@{assignment.department.code}" if assignment.department_id else "")
+    label = assignment.role + (f"@{assignment.department.code}" if assignment.department else "")
     user = assignment.user
     assignment.delete()
     authz.forget_roles(user)
@@ -487,5 +487,4 @@ def apikey_authenticate(secret: str) -> User | None:
     now = timezone.now()
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-    key.user.api_key = key
     return key.user

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,7 +22,7 @@ logger = logging.getLogger("citydata.jobs")
 @dataclass(frozen=True)
 class Periodic:
     name: str
-    task: object  # a django_tasks Task
+    task: Any  # a django_tasks Task
     every: dt.timedelta | None = None
     daily_at: dt.time | None = None
 
