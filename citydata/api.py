@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -87,12 +88,31 @@ def _not_found(request, exc):
     return error_response(request, 404, "not_found", _("请求的资源不存在。"))
 
 
+# ninja raises these with fixed English texts; say them in the user's language.
+NINJA_MESSAGES = {
+    "Cannot parse request body": ("invalid_body", lambda: _("请求体无法解析，请发送有效的 JSON。")),
+    "CSRF check Failed": ("csrf_failed", lambda: _("CSRF 校验失败：请刷新页面后重试，或改用 API 密钥调用接口。")),
+}
+
+
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
     code = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
         exc.status_code, "error"
     )
-    return error_response(request, exc.status_code, code, exc.message)
+    message = exc.message
+    for prefix, (known_code, text) in NINJA_MESSAGES.items():
+        if str(exc.message).startswith(prefix):
+            code, message = known_code, text()
+    return error_response(request, exc.status_code, code, message)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request, exc):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+    return error_response(
+        request, 413, "body_too_large", _("请求体过大（上限 %(kb)s KB）。") % {"kb": limit}, {"max_kb": limit}
+    )
 
 
 @api.exception_handler(Exception)

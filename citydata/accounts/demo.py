@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from citydata.accounts import services
-from citydata.accounts.models import Department, DepartmentDuty, Membership, Organisation, Role, Stage, User
+from citydata.accounts.models import Department, DepartmentDuty, Organisation, Role, Stage, User
 
 DEMO_PASSWORD = "Demo-2026!"  # noqa: S105 - printed on screen for the demo; never used outside it
 
@@ -105,8 +105,8 @@ def load() -> dict[str, int]:
     for spec in DEMO_USERS:
         user = User.objects.filter(email=spec.email).first()
         if user is None:
-            user = User.objects.create_user(
-                email=spec.email, mobile=spec.mobile, password=DEMO_PASSWORD, display_name=spec.name
+            user = services.user_create(
+                by=None, email=spec.email, mobile=spec.mobile, password=DEMO_PASSWORD, display_name=spec.name
             )
             created["users"] += 1
         users[spec.email] = user
@@ -125,9 +125,6 @@ def load() -> dict[str, int]:
     name, uscc = DEMO_BANK
     bank_admin = users["bank@demo.citydata.cn"]
     if not Organisation.objects.filter(uscc=uscc).exists():
-        organisation = services.organisation_create(by=bank_admin, name=name, uscc=uscc, type="bank")
+        services.organisation_create(by=bank_admin, name=name, uscc=uscc, type="bank")
         created["organisations"] += 1
-    else:
-        organisation = Organisation.objects.get(uscc=uscc)
-        Membership.objects.get_or_create(organisation=organisation, user=bank_admin, defaults={"is_admin": True})
     return created

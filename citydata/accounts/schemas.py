@@ -6,6 +6,8 @@ import datetime as dt
 
 from ninja import Field, Schema
 
+from citydata.api_types import Text
+
 
 class DepartmentOut(Schema):
     code: str
@@ -34,7 +36,7 @@ class MeOut(Schema):
 
 
 class ApiKeyIn(Schema):
-    name: str = Field(min_length=1, max_length=60, description="A label to recognise the key by")
+    name: Text = Field(min_length=1, max_length=60, description="A label to recognise the key by")
 
 
 class ApiKeyOut(Schema):
@@ -56,8 +58,8 @@ class ApiKeyPageOut(Schema):
 
 
 class CodeIn(Schema):
-    identifier: str = Field(max_length=254, description="Mobile number or e-mail address")
-    purpose: str = Field(pattern="^(register|reset)$")
+    identifier: Text = Field(max_length=254, description="Mobile number or e-mail address")
+    purpose: Text = Field(pattern="^(register|reset)$")
 
 
 class CodeSentOut(Schema):
@@ -66,16 +68,16 @@ class CodeSentOut(Schema):
 
 
 class RegisterIn(Schema):
-    identifier: str = Field(max_length=254)
-    code: str = Field(max_length=12)
-    password: str = Field(max_length=128)
-    display_name: str = Field(default="", max_length=60)
+    identifier: Text = Field(max_length=254)
+    code: Text = Field(max_length=12)
+    password: Text = Field(max_length=128)
+    display_name: Text = Field(default="", max_length=60)
 
 
 class PasswordResetIn(Schema):
-    identifier: str = Field(max_length=254)
-    code: str = Field(max_length=12)
-    password: str = Field(max_length=128)
+    identifier: Text = Field(max_length=254)
+    code: Text = Field(max_length=12)
+    password: Text = Field(max_length=128)
 
 
 class UserCreatedOut(Schema):

@@ -16,6 +16,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -146,11 +147,25 @@ def _code_consume(*, target: str, purpose: str, code: str) -> None:
         raise error
 
 
+PASSWORD_MESSAGES = {
+    "password_too_short": _("密码太短，至少需要 %(min_length)s 个字符。"),
+    "password_too_common": _("密码过于常见，请换一个更难猜的密码。"),
+    "password_entirely_numeric": _("密码不能全是数字。"),
+    "password_too_similar": _("密码与账号信息过于相似。"),
+}
+
+
 def _check_password(password: str, user: User | None = None) -> None:
+    """Django's password validators, with messages of our own: Django's Chinese catalogue lags
+    behind its English texts, which left some of these untranslated."""
     try:
         validate_password(password, user)
     except ValidationError as exc:
-        raise DomainError(" ".join(exc.messages), code="weak_password", details={"field": "password"}) from None
+        messages = []
+        for error in exc.error_list:
+            known = PASSWORD_MESSAGES.get(error.code or "")
+            messages.append(str(known) % (error.params or {}) if known else " ".join(error.messages))
+        raise DomainError(" ".join(messages), code="weak_password", details={"field": "password"}) from None
 
 
 # --- registration, login, password reset -------------------------------------------------------
@@ -172,6 +187,30 @@ def user_register(*, identifier: str, code: str, password: str, display_name: st
     return user
 
 
+@transaction.atomic
+def user_create(
+    *, by: User | None, email: str | None, mobile: str | None, password: str, display_name: str = ""
+) -> User:
+    """Create an account for someone else (operators, or the system when `by` is None)."""
+    if by is not None:
+        authz.authorize(by, "role.assign")
+    if not email and not mobile:
+        raise DomainError(
+            _("请输入有效的手机号或电子邮箱。"), code="invalid_identifier", details={"field": "identifier"}
+        )
+    fields = {}
+    if email:
+        fields["email"] = parse_identifier(email)[1]
+    if mobile:
+        fields["mobile"] = parse_identifier(mobile)[1]
+    if User.objects.filter(Q(email=fields.get("email", "-")) | Q(mobile=fields.get("mobile", "-"))).exists():
+        raise Conflict(_("该手机号或邮箱已注册，请直接登录；忘记密码可找回。"), code="already_registered")
+    _check_password(password, User(**fields, display_name=display_name))
+    user = User.objects.create_user(**fields, password=password, display_name=display_name)
+    audit.record(by, "user.create", user, changes={k: {"before": None, "after": v} for k, v in fields.items()})
+    return user
+
+
 @dataclass(frozen=True)
 class Lock:
     until: dt.datetime
@@ -180,7 +219,9 @@ class Lock:
     @property
     def message(self) -> str:
         minutes = max(1, int((self.until - timezone.now()).total_seconds() // 60) + 1)
-        when = date_format(timezone.localtime(self.until), "H:i")
+        until = timezone.localtime(self.until)
+        same_day = until.date() == timezone.localdate()
+        when = date_format(until, "H:i" if same_day else "Y-m-d H:i")
         if self.scope == "ip":
             text = _("此网络地址登录失败次数过多，已暂时锁定。请在 %(time)s 后（约 %(minutes)s 分钟）重试。")
         else:
@@ -217,36 +258,71 @@ def login_lock(*, identifier: str, ip: str | None) -> Lock | None:
     return None
 
 
+def _login_key(identifier: str) -> tuple[str, User | None]:
+    """What failures are counted against: the account when it exists (whichever of its e-mail or
+    mobile was typed), otherwise the typed identifier."""
+    kind, value = normalize_identifier(identifier)
+    user = User.objects.filter(**{kind: value}).first() if kind else None
+    return (f"user:{user.pk}" if user else value[:254]), user
+
+
+def _lock_error(lock: Lock) -> LoginLocked:
+    return LoginLocked(lock.message, details={"retry_at": lock.until.isoformat(), "scope": lock.scope})
+
+
 def user_login(*, request, identifier: str, password: str) -> User:
-    """Check a login. Raises LoginLocked (with the time to retry) or LoginFailed; returns the user."""
-    kind, key = normalize_identifier(identifier)
-    key = key[:254]
+    """Check a login. Raises LoginLocked (with the time to retry) or LoginFailed; returns the user.
+
+    Failures count per account and per IP address. The check, the attempt row and the audit
+    record happen in one transaction that holds the account's row lock, so parallel guesses
+    cannot slip past the limit.
+    """
+    key, account = _login_key(identifier)
     ip = getattr(request, "client_ip", None)
-    lock = login_lock(identifier=key, ip=ip)
-    if lock:
-        raise LoginLocked(lock.message, details={"retry_at": lock.until.isoformat(), "scope": lock.scope})
-    user = authenticate(request, username=identifier, password=password) if kind else None
-    LoginAttempt.objects.create(identifier=key, ip=ip, succeeded=user is not None)
-    if user is None:
+    masked = account.login_label if account else key[:3] + "***"
+    error: DomainError | None = None
+    with transaction.atomic():
+        if account is not None:
+            User.objects.select_for_update().filter(pk=account.pk).first()
         lock = login_lock(identifier=key, ip=ip)
         if lock:
-            raise LoginLocked(lock.message, details={"retry_at": lock.until.isoformat(), "scope": lock.scope})
-        since = timezone.now() - dt.timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
-        recent = LoginAttempt.objects.filter(identifier=key, created_at__gt=since).order_by("-created_at")
-        streak = 0
-        for succeeded in recent.values_list("succeeded", flat=True)[: settings.LOGIN_MAX_FAILURES]:
-            if succeeded:
-                break
-            streak += 1
-        left = settings.LOGIN_MAX_FAILURES - streak
-        raise LoginFailed(
-            _("账号或密码错误。再错误 %(left)s 次，账号将被锁定 %(minutes)s 分钟。")
-            % {"left": left, "minutes": settings.LOGIN_LOCK_MINUTES},
-            details={"attempts_left": left},
-        )
-    with transaction.atomic():
-        audit.record(user, "user.login", user)
-    return user
+            error = _lock_error(lock)
+        else:
+            user = authenticate(request, username=identifier, password=password) if account else None
+            LoginAttempt.objects.create(identifier=key, ip=ip, succeeded=user is not None)
+            if user is not None:
+                audit.record(user, "user.login", user)
+                return user
+            visitor = getattr(request, "user", None)
+            audit.record(
+                visitor, "user.login_failed", account, object_type="accounts.user", object_repr=masked, note=f"ip={ip}"
+            )
+            lock = login_lock(identifier=key, ip=ip)
+            if lock:
+                audit.record(
+                    visitor, "user.locked", account, object_type="accounts.user", object_repr=masked, note=lock.scope
+                )
+                error = _lock_error(lock)
+            else:
+                error = _failed_error(key)
+    assert error is not None
+    raise error
+
+
+def _failed_error(key: str) -> LoginFailed:
+    since = timezone.now() - dt.timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
+    recent = LoginAttempt.objects.filter(identifier=key, created_at__gt=since).order_by("-created_at")
+    streak = 0
+    for succeeded in recent.values_list("succeeded", flat=True)[: settings.LOGIN_MAX_FAILURES]:
+        if succeeded:
+            break
+        streak += 1
+    left = settings.LOGIN_MAX_FAILURES - streak
+    return LoginFailed(
+        _("账号或密码错误。再错误 %(left)s 次，账号将被锁定 %(minutes)s 分钟。")
+        % {"left": left, "minutes": settings.LOGIN_LOCK_MINUTES},
+        details={"attempts_left": left},
+    )
 
 
 def password_reset(*, identifier: str, code: str, password: str) -> User:
@@ -262,7 +338,7 @@ def password_reset(*, identifier: str, code: str, password: str) -> User:
         user.set_password(password)
         user.save(update_fields=["password"])
         # A successful reset clears the failure streak that may have locked the account.
-        LoginAttempt.objects.create(identifier=target, ip=None, succeeded=True)
+        LoginAttempt.objects.create(identifier=f"user:{user.pk}", ip=None, succeeded=True)
         audit.record(user, "user.password_reset", user)
     return user
 
@@ -316,7 +392,13 @@ def user_set_real_name(*, user: User, by: User, real_name: str, resident_id: str
     user.resident_id_digest = digest
     user.resident_id_masked = mask_resident_id(number)
     user.real_name_verified_at = timezone.now()
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # another account registered the same ID at the same moment
+        raise Conflict(
+            _("该身份证号已被其他账号登记。"), code="resident_id_taken", details={"field": "resident_id"}
+        ) from None
     # Only the masked ID enters the audit trail.
     audit.record(by, "user.set_real_name", user, changes=audit.diff(before, audit.snapshot(user, fields)))
     return user
@@ -339,7 +421,13 @@ def organisation_create(*, by: User, name: str, uscc: str, type: str) -> Organis
         raise Conflict(
             _("该统一社会信用代码的组织已存在，请联系其管理员将您加入。"), code="uscc_taken", details={"field": "uscc"}
         )
-    organisation = Organisation.objects.create(name=name, uscc=code, type=type)
+    try:
+        with transaction.atomic():
+            organisation = Organisation.objects.create(name=name, uscc=code, type=type)
+    except IntegrityError:
+        raise Conflict(
+            _("该统一社会信用代码的组织已存在，请联系其管理员将您加入。"), code="uscc_taken", details={"field": "uscc"}
+        ) from None
     Membership.objects.create(organisation=organisation, user=by, is_admin=True)
     authz.forget_roles(by)
     audit.record(by, "organisation.create", organisation, changes={"uscc": {"before": None, "after": code}})
@@ -432,14 +520,20 @@ def role_revoke(*, by: User, assignment: RoleAssignment) -> None:
     authz.authorize(by, "role.assign")
     if assignment.user_id == by.pk and assignment.role == Role.OPERATOR:
         raise DomainError(_("不能撤销自己的平台运营方角色，请由另一位运营人员操作。"), code="cannot_revoke_self")
+    changes: dict = {}
     if assignment.role == Role.PROVIDER and assignment.department_id:
         # Staff who leave the department also leave its duties.
-        DepartmentDuty.objects.filter(user=assignment.user, department_id=assignment.department_id).delete()
+        duties = DepartmentDuty.objects.filter(user=assignment.user, department_id=assignment.department_id)
+        dropped = sorted(duties.values_list("stage", flat=True))
+        if dropped:
+            changes["duties"] = {"before": dropped, "after": []}
+        duties.delete()
     label = assignment.role + (f"@{assignment.department.code}" if assignment.department else "")
+    changes["role"] = {"before": label, "after": None}
     user = assignment.user
     assignment.delete()
     authz.forget_roles(user)
-    audit.record(by, "role.revoke", user, changes={"role": {"before": label, "after": None}})
+    audit.record(by, "role.revoke", user, changes=changes)
 
 
 # --- API keys ----------------------------------------------------------------------------------

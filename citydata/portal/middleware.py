@@ -1,4 +1,5 @@
-"""Turn a service's DomainError raised inside a page view into the matching error page."""
+"""Turn a service's DomainError raised inside a page view into the matching error page, and give
+refused methods (405) a readable page instead of an empty body."""
 
 from __future__ import annotations
 
@@ -12,7 +13,12 @@ class DomainErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 405 and not request.path.startswith("/api/") and not response.content:
+            page = render(request, "405.html", status=405)
+            page["Allow"] = response.get("Allow", "")
+            return page
+        return response
 
     def process_exception(self, request, exception):
         if not isinstance(exception, DomainError):

@@ -19,6 +19,7 @@ router = Router(tags=["audit"], auth=AUTH)
 class AuditEventOut(Schema):
     seq: int
     created_at: dt.datetime
+    actor_id: int | None
     actor_label: str
     actor_role: str
     action: str

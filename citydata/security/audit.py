@@ -66,6 +66,12 @@ def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in fields}
 
 
+def _label_of(user) -> str:
+    """The login (unique, not editable by the user) first, then the display name."""
+    name = user.display_name or ""
+    return (f"{user.login_label} {name}".strip() if name else user.login_label)[:254]
+
+
 def _role_of(actor) -> str:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return "system" if actor is None else "visitor"
@@ -94,7 +100,7 @@ def record(
         seq=head.seq + 1,
         created_at=timezone.now(),
         actor=user,
-        actor_label=str(user)[:254] if user else ("" if actor is None else "anonymous"),
+        actor_label=_label_of(user) if user else ("" if actor is None else "anonymous"),
         actor_role=_role_of(actor),
         action=action,
         object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
@@ -127,15 +133,15 @@ def verify(events: Iterator[AuditEvent] | None = None) -> tuple[int, Break | Non
     checked = 0
     for event in rows:
         if event.seq != expected_seq:
-            return checked, Break(expected_seq, f"record #{expected_seq} is missing (next found is #{event.seq})")
+            return checked, Break(expected_seq, f"第 #{expected_seq} 条记录缺失（下一条为 #{event.seq}）")
         if event.prev_hash != expected_prev:
-            return checked, Break(event.seq, "its prev_hash does not match the hash of the record before it")
+            return checked, Break(event.seq, "其 prev_hash 与前一条记录的哈希不一致")
         if compute_hash(event) != event.hash:
-            return checked, Break(event.seq, "its content does not match its hash (the record was altered)")
+            return checked, Break(event.seq, "内容与其哈希不一致（记录被改动过）")
         expected_prev = event.hash
         expected_seq += 1
         checked += 1
     head = AuditHead.objects.filter(pk=1).first()
     if head is not None and (head.seq != checked or head.hash != expected_prev):
-        return checked, Break(checked + 1, f"the chain ends at #{checked} but its head says #{head.seq}")
+        return checked, Break(checked + 1, f"链在 #{checked} 处结束，但链头记录为 #{head.seq}（末尾记录被删除）")
     return checked, None

@@ -47,11 +47,18 @@ def client_ip(request) -> str | None:
         return None
 
 
+def _has_nul(request) -> bool:
+    return "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", "")
+
+
 class RequestContextMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if _has_nul(request):
+            # A NUL byte in a URL is never legitimate and some databases refuse it in queries.
+            return bad_request(request)
         incoming = request.headers.get("X-Request-ID", "")
         request.id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.client_ip = client_ip(request)
@@ -68,6 +75,17 @@ class RequestContextMiddleware:
             context.unbind(token)
         response["X-Request-ID"] = request.id
         return response
+
+
+def bad_request(request):
+    from django.http import JsonResponse
+    from django.shortcuts import render
+    from django.utils.translation import gettext as _
+
+    if request.path.startswith("/api/"):
+        body = {"code": "bad_request", "message": _("请求地址含有无效字符。"), "details": None}
+        return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
+    return render(request, "400.html", {"reason": _("请求地址含有无效字符。")}, status=400)
 
 
 class SecurityHeadersMiddleware:

@@ -59,6 +59,8 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("审计记录")
         ordering = ["-seq"]
         indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["actor", "-seq"])]
+        # Related-object access and internal Django paths use the base manager: make it append-only too.
+        base_manager_name = "objects"
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"
@@ -66,6 +68,9 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AppendOnlyError("audit events cannot be updated")
+        # Always an INSERT: saving an event whose seq already exists fails instead of overwriting it.
+        kwargs["force_insert"] = True
+        kwargs.pop("force_update", None)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

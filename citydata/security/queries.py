@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -12,6 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 from citydata.errors import DomainError
 from citydata.security.models import AuditEvent
+
+MIN_DATE = dt.date(2000, 1, 1)
+MAX_DATE = dt.date(2099, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -33,15 +37,32 @@ class AuditFilter:
                 value = parse_date(raw)
             except ValueError:
                 value = None
-            if value is None:
-                raise DomainError(_("日期格式应为 YYYY-MM-DD。"), code="invalid_date", details={"field": name})
+            if value is None or not MIN_DATE <= value <= MAX_DATE:
+                raise DomainError(
+                    _("日期格式应为 YYYY-MM-DD，且在 2000-01-01 至 2099-12-31 之间。"),
+                    code="invalid_date",
+                    details={"field": name},
+                )
             return value
 
+        def text(name, limit):
+            value = (params.get(name) or "").strip()[:limit]
+            if "\x00" in value:
+                raise DomainError(_("筛选条件含有无效字符。"), code="invalid_filter", details={"field": name})
+            return value
+
+        ip = text("ip", 45)
+        if ip:
+            try:
+                ip = str(ipaddress.ip_address(ip))
+            except ValueError:
+                raise DomainError(_("IP 地址格式不正确。"), code="invalid_ip", details={"field": "ip"}) from None
+
         return cls(
-            actor=(params.get("actor") or "").strip()[:100],
-            action=(params.get("action") or "").strip()[:80],
-            object_type=(params.get("object_type") or "").strip()[:80],
-            ip=(params.get("ip") or "").strip()[:45],
+            actor=text("actor", 100),
+            action=text("action", 80),
+            object_type=text("object_type", 80),
+            ip=ip,
             date_from=day("date_from"),
             date_to=day("date_to"),
         )
@@ -79,6 +100,7 @@ def action_names() -> list[str]:
 CSV_COLUMNS = (
     "seq",
     "created_at",
+    "actor_id",
     "actor_label",
     "actor_role",
     "action",

@@ -151,3 +151,36 @@ def test_unknown_paths_and_wrong_methods_keep_the_error_shape(client):
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
     wrong = client.put("/api/v1/health")
     assert wrong.status_code == 405 and wrong.json()["code"] == "method_not_allowed" and "GET" in wrong["Allow"]
+
+
+def test_nul_bytes_are_refused_not_crashing(client, api_key):
+    _, _, secret = api_key
+    auth = {"Authorization": f"Bearer {secret}"}
+    body = client.post("/api/v1/me/api-keys", '{"name": "a\\u0000b"}', content_type="application/json", headers=auth)
+    assert body.status_code == 422 and body.json()["code"] == "validation_error"
+    path = client.delete("/api/v1/me/api-keys/a%00b", headers=auth)
+    assert path.status_code == 400 and path.json()["code"] == "bad_request"
+
+
+def test_oversized_body_is_a_413(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    response = client.post(
+        "/api/v1/auth/codes", '{"identifier": "' + "a" * 5000 + '"}', content_type="application/json"
+    )
+    assert response.status_code == 413 and response.json()["code"] == "body_too_large"
+
+
+def test_session_writes_without_csrf_get_a_chinese_message(make_user):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user(), backend="citydata.accounts.backends.MobileOrEmailBackend")
+    response = client.post("/api/v1/me/api-keys", {"name": "x"}, content_type="application/json")
+    assert response.status_code == 403 and response.json()["code"] == "csrf_failed"
+    assert "CSRF 校验失败" in response.json()["message"]
+
+
+def test_unparseable_body_message_is_translated(client):
+    response = client.post("/api/v1/auth/codes", "{not json", content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "invalid_body"
+    assert "JSON" in response.json()["message"] and "请求体" in response.json()["message"]

@@ -89,7 +89,7 @@ def test_registered_address_cannot_register_again(make_user):
 
 def test_login_locks_after_repeated_failures(make_user, settings):
     settings.LOGIN_MAX_FAILURES = 3
-    make_user(email="lock@example.cn")
+    user = make_user(email="lock@example.cn")
     for left in (2, 1):
         with pytest.raises(services.LoginFailed) as caught:
             services.user_login(request=login_request(), identifier="lock@example.cn", password="wrong")
@@ -100,7 +100,19 @@ def test_login_locks_after_repeated_failures(make_user, settings):
     # even the right password is refused while locked, and the attempt is not counted
     with pytest.raises(services.LoginLocked):
         services.user_login(request=login_request(), identifier="lock@example.cn", password=PASSWORD)
-    assert LoginAttempt.objects.filter(identifier="lock@example.cn").count() == 3
+    assert LoginAttempt.objects.filter(identifier=f"user:{user.pk}").count() == 3
+    actions = list(AuditEvent.objects.filter(object_id=str(user.pk)).values_list("action", flat=True))
+    assert actions.count("user.login_failed") == 3 and actions.count("user.locked") == 1
+
+
+def test_lock_covers_the_account_whichever_identifier_is_typed(make_user, settings):
+    settings.LOGIN_MAX_FAILURES = 3
+    make_user(email="both@example.cn", mobile="13600001111")
+    for identifier in ("both@example.cn", "13600001111", "+86 136 0000 1111"):
+        with pytest.raises(DomainError):
+            services.user_login(request=login_request(), identifier=identifier, password="wrong")
+    with pytest.raises(services.LoginLocked):
+        services.user_login(request=login_request(), identifier="BOTH@example.cn", password=PASSWORD)
 
 
 def test_login_lock_expires(make_user, settings):

@@ -162,6 +162,10 @@ def test_removing_staff_also_removes_their_duties(client_for, department, make_u
     assignment = RoleAssignment.objects.get(user=staff)
     assert client.post(f"/roles/{assignment.pk}/revoke/").status_code == 302
     assert not staff.duties.exists() and not RoleAssignment.objects.filter(user=staff).exists()
+    from citydata.security.models import AuditEvent
+
+    event = AuditEvent.objects.filter(action="role.revoke").latest("seq")
+    assert event.changes["duties"] == {"before": ["feedback"], "after": []}
 
 
 def test_operator_grants_a_platform_role(client_for, make_user):
@@ -285,3 +289,33 @@ def test_list_pages_do_not_query_per_row(client_for, department, make_user, path
     with CaptureQueriesContext(connection) as many:
         assert client.get(path).status_code == 200
     assert len(many) == len(few), [q["sql"][:120] for q in many.captured_queries]
+
+
+def test_weak_password_errors_are_in_chinese(client):
+    client.post("/register/", {"identifier": "weak@example.cn"})
+    code = re.search(r"验证码是 (\d{6})", mail.outbox[-1].body).group(1)
+    response = client.post("/register/verify/", {"code": code, "password": "1234", "password2": "1234", "agree": "on"})
+    page = response.content.decode()
+    assert "密码太短，至少需要 8 个字符" in page and "密码不能全是数字" in page and "too short" not in page
+
+
+def test_get_on_a_post_only_address_gets_a_page(client_for):
+    response = client_for().get("/logout/")
+    assert response.status_code == 405 and "不支持的操作" in response.content.decode()
+
+
+def test_refusals_inside_pages_say_why(client_for):
+    from citydata.accounts.models import RoleAssignment
+
+    client = client_for("operator")
+    own = RoleAssignment.objects.get(user=client.user)
+    assert "不能撤销自己的平台运营方角色" in client.post(f"/roles/{own.pk}/revoke/").content.decode()
+
+
+@pytest.mark.parametrize("spec", demo.DEMO_USERS, ids=lambda s: s.email.split("@")[0])
+def test_landing_pages_are_well_formed(client, demo_data, spec):
+    client.post("/login/", {"identifier": spec.email, "password": demo.DEMO_PASSWORD})
+    page = client.get(spec.landing).content.decode()
+    title = re.search(r"<title>(.*?)</title>", page, flags=re.S).group(1)
+    assert "<" not in title and len(title) < 100
+    assert page.count("<main") == 1 and page.count("</html>") == 1

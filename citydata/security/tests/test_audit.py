@@ -139,3 +139,44 @@ def test_audit_api_is_for_auditors_and_is_itself_audited(client_for):
     response = client.get("/api/v1/audit/events?limit=5")
     assert response.status_code == 200 and len(response.json()["items"]) <= 5
     assert AuditEvent.objects.filter(action="audit.view", actor=client.user).exists()
+
+
+def test_saving_an_event_with_an_existing_seq_cannot_overwrite_it(trail):
+    from django.db import IntegrityError
+
+    original = AuditEvent.objects.order_by("seq").first()
+    forged = AuditEvent(seq=original.seq, created_at=original.created_at, action="forged", prev_hash="0", hash="f" * 64)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        forged.save()
+    assert AuditEvent.objects.get(seq=original.seq).action == original.action
+    with pytest.raises(AppendOnlyError):
+        AuditEvent._base_manager.filter(seq=original.seq).update(action="x")
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["date_to=9999-12-31", "date_from=0001-01-01", "date_from=2026-02-30", "ip=zzz", "ip=999.1.1.1", "actor=a%00b"],
+)
+def test_bad_audit_filters_are_a_400_on_page_and_api(client_for, query):
+    client = client_for("auditor")
+    assert client.get(f"/security/audit/?{query}").status_code == 400
+    api = client.get(f"/api/v1/audit/events?{query}")
+    assert api.status_code == 400 and set(api.json()) == {"code", "message", "details"}
+    assert client.get(f"/security/audit/export.csv?{query}").status_code == 400
+
+
+def test_audit_filters_by_ip(client_for, make_user):
+    client = client_for("auditor")
+    user = make_user()
+    client.force_login(user, backend="citydata.accounts.backends.MobileOrEmailBackend")
+    client.post("/account/profile/", {"display_name": "来自某IP"}, REMOTE_ADDR="10.20.30.40")
+    client.force_login(client.user, backend="citydata.accounts.backends.MobileOrEmailBackend")
+    page = client.get("/security/audit/?ip=10.20.30.40").content.decode()
+    assert "user.update_profile" in page.split("<tbody>")[1]
+
+
+def test_actor_is_identified_by_login_not_only_by_nickname(make_user):
+    impostor = make_user(email="citizen@example.cn", display_name="王运营")
+    services.user_update_profile(user=impostor, by=impostor, display_name="王运营")
+    event = AuditEvent.objects.filter(action="user.update_profile").latest("seq")
+    assert event.actor_label.startswith("citizen@example.cn") and event.actor_id == impostor.pk

@@ -18,7 +18,7 @@ class Command(BaseCommand):
         if broken is not None:
             raise CommandError(
                 f"审计链在第 #{broken.seq} 条记录处断开：{broken.reason}。之前的 {checked} 条记录完好。"
-                f" (audit chain broken at record #{broken.seq}: {broken.reason})"
+                f" (audit chain broken at record #{broken.seq})"
             )
         self.stdout.write(
             self.style.SUCCESS(f"审计链完好：已校验 {checked} 条记录。 (audit chain intact: {checked} records)")
