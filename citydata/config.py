@@ -117,6 +117,12 @@ declare("CITYDATA_LOGIN_MAX_FAILURES", 5, "Wrong passwords in a row that lock an
 declare("CITYDATA_LOGIN_IP_MAX_FAILURES", 20, "Failed logins from one IP address that lock out that address.", int)
 declare("CITYDATA_LOGIN_LOCK_MINUTES", 15, "How long a locked account or IP address stays locked.", int)
 declare("CITYDATA_CODE_TTL_MINUTES", 10, "How long a verification code stays valid.", int)
+declare(
+    "CITYDATA_CODE_IP_HOURLY_LIMIT",
+    20,
+    "Verification codes one IP address may request per hour (against SMS pumping); 0 turns the cap off.",
+    int,
+)
 declare("CITYDATA_CODE_RESEND_SECONDS", 60, "Minimum wait between two verification codes to the same address.", int)
 declare(
     "CITYDATA_TASK_BACKEND",

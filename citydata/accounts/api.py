@@ -51,7 +51,7 @@ def revoke_api_key(request, prefix: str):
 
 @router.post("/auth/codes", response={202: CodeSentOut}, summary="Send a verification code (register or reset)")
 def send_code(request, body: CodeIn):
-    target = services.code_send(identifier=body.identifier, purpose=body.purpose)
+    target = services.code_send(identifier=body.identifier, purpose=body.purpose, ip=request.client_ip)
     return Status(202, {"target": target, "expires_in_minutes": settings.CODE_TTL_MINUTES})
 
 

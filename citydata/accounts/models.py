@@ -242,6 +242,7 @@ class VerificationCode(models.Model):
     expires_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("验证码")

@@ -83,7 +83,7 @@ def _code_digest(target: str, purpose: str, code: str) -> str:
 
 
 @transaction.atomic
-def code_send(*, identifier: str, purpose: str) -> str:
+def code_send(*, identifier: str, purpose: str, ip: str | None = None) -> str:
     """Send a fresh six-digit code to an e-mail address or mobile number. Returns the normalised target."""
     kind, target = parse_identifier(identifier)
     exists = User.objects.filter(**{kind: target}).exists()
@@ -97,6 +97,12 @@ def code_send(*, identifier: str, purpose: str) -> str:
             _("验证码发送过于频繁，请 %(seconds)s 秒后再试。") % {"seconds": wait},
             code="code_too_frequent",
             details={"retry_after": wait},
+        )
+    hour_ago = now - dt.timedelta(hours=1)
+    ip_limit = settings.CODE_IP_HOURLY_LIMIT
+    if ip and ip_limit and VerificationCode.objects.filter(ip=ip, created_at__gt=hour_ago).count() >= ip_limit:
+        raise TooManyRequests(
+            _("此网络地址请求验证码过于频繁，请一小时后再试。"), code="code_ip_limit", details={"retry_after": 3600}
         )
     day_ago = now - dt.timedelta(days=1)
     if VerificationCode.objects.filter(target=target, created_at__gt=day_ago).count() >= CODE_DAILY_LIMIT:
@@ -114,6 +120,7 @@ def code_send(*, identifier: str, purpose: str) -> str:
         digest=_code_digest(target, purpose, code),
         created_at=now,
         expires_at=now + dt.timedelta(minutes=settings.CODE_TTL_MINUTES),
+        ip=ip,
     )
     if exists or purpose == CodePurpose.REGISTER:
         send_code(target, code, str(CodePurpose(purpose).label))
@@ -455,6 +462,45 @@ def organisation_add_member(
     return membership
 
 
+def _other_admins(membership: Membership) -> bool:
+    return (
+        Membership.objects.filter(organisation_id=membership.organisation_id, is_admin=True)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+@transaction.atomic
+def organisation_set_admin(*, by: User, membership: Membership, is_admin: bool) -> Membership:
+    authz.authorize(by, "organisation.manage", membership.organisation)
+    if membership.is_admin and not is_admin and not _other_admins(membership):
+        raise DomainError(_("组织至少需要一名管理员，请先指定另一位管理员。"), code="last_admin")
+    if membership.is_admin != is_admin:
+        membership.is_admin = is_admin
+        membership.save(update_fields=["is_admin"])
+        authz.forget_roles(membership.user)
+        audit.record(
+            by,
+            "organisation.set_admin",
+            membership.organisation,
+            changes={str(membership.user): {"before": not is_admin, "after": is_admin}},
+        )
+    return membership
+
+
+@transaction.atomic
+def organisation_remove_member(*, by: User, membership: Membership) -> None:
+    authz.authorize(by, "organisation.manage", membership.organisation)
+    if membership.is_admin and not _other_admins(membership):
+        raise DomainError(_("组织至少需要一名管理员，请先指定另一位管理员。"), code="last_admin")
+    organisation, member = membership.organisation, membership.user
+    membership.delete()
+    authz.forget_roles(member)
+    audit.record(
+        by, "organisation.remove_member", organisation, changes={"member": {"before": str(member), "after": None}}
+    )
+
+
 # --- departments, duties and roles -------------------------------------------------------------
 
 
@@ -491,6 +537,14 @@ def duty_assign(*, by: User | None, department: Department, stage: str, user: Us
     if created:
         audit.record(by, "department.assign_duty", department, changes={stage: {"before": None, "after": str(user)}})
     return duty
+
+
+@transaction.atomic
+def duty_remove(*, by: User, duty: DepartmentDuty) -> None:
+    authz.authorize(by, "department.manage")
+    department, stage, holder = duty.department, duty.stage, str(duty.user)
+    duty.delete()
+    audit.record(by, "department.remove_duty", department, changes={stage: {"before": holder, "after": None}})
 
 
 @transaction.atomic

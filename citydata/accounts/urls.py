@@ -24,5 +24,7 @@ urlpatterns = [
     path("console/", views.console_view, name="console"),
     path("departments/<str:code>/", views.department_view, name="department"),
     path("roles/<int:pk>/revoke/", views.role_revoke_view, name="role_revoke"),
+    path("duties/<int:pk>/remove/", views.duty_remove_view, name="duty_remove"),
+    path("account/memberships/<int:pk>/", views.membership_update_view, name="membership_update"),
     path("expert/", views.expert_view, name="expert"),
 ]

@@ -20,6 +20,7 @@ from citydata.accounts.models import (
     CodePurpose,
     Department,
     DepartmentDuty,
+    Membership,
     Organisation,
     RoleAssignment,
     Stage,
@@ -79,7 +80,9 @@ def _code_step(request, *, purpose: str, session_key: str, next_view: str, templ
     form = forms.CodeRequestForm(request.POST or None, initial={"identifier": request.session.get(session_key, "")})
     if request.method == "POST" and form.is_valid():
         try:
-            target = services.code_send(identifier=form.cleaned_data["identifier"], purpose=purpose)
+            target = services.code_send(
+                identifier=form.cleaned_data["identifier"], purpose=purpose, ip=getattr(request, "client_ip", None)
+            )
         except DomainError as exc:
             form.add_error("identifier", str(exc.message))
         else:
@@ -466,6 +469,35 @@ def department_view(request, code: str):
         },
         status=400 if (duty_form.errors or staff_form.errors) else 200,
     )
+
+
+@login_required
+@require_POST
+def duty_remove_view(request, pk: int):
+    duty = get_object_or_404(DepartmentDuty.objects.select_related("department", "user"), pk=pk)
+    services.duty_remove(by=request.user, duty=duty)
+    messages.success(
+        request, _("已解除 %(user)s 的%(stage)s岗位。") % {"user": duty.user, "stage": duty.get_stage_display()}
+    )
+    return redirect("accounts:department", code=duty.department.code)
+
+
+@login_required
+@require_POST
+def membership_update_view(request, pk: int):
+    membership = get_object_or_404(Membership.objects.select_related("organisation", "user"), pk=pk)
+    action = request.POST.get("action")
+    if action == "remove":
+        services.organisation_remove_member(by=request.user, membership=membership)
+        messages.success(request, _("已将 %(user)s 移出组织。") % {"user": membership.user})
+    elif action in {"make_admin", "drop_admin"}:
+        services.organisation_set_admin(by=request.user, membership=membership, is_admin=action == "make_admin")
+        messages.success(request, _("已更新 %(user)s 的身份。") % {"user": membership.user})
+    else:
+        raise DomainError(_("未知的操作。"), code="unknown_action")
+    if not membership.organisation.memberships.filter(user=request.user).exists():
+        return redirect("accounts:centre")
+    return redirect("accounts:organisation", pk=membership.organisation_id)
 
 
 @login_required

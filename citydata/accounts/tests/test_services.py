@@ -274,3 +274,13 @@ def test_api_key_lifecycle(make_user):
         "apikey.create",
         "apikey.revoke",
     ]
+
+
+def test_codes_per_ip_are_capped_per_hour(settings):
+    settings.CODE_IP_HOURLY_LIMIT = 3
+    for i in range(3):
+        services.code_send(identifier=f"pump{i}@example.cn", purpose="register", ip="10.7.7.7")
+    with pytest.raises(TooManyRequests) as caught:
+        services.code_send(identifier="pump9@example.cn", purpose="register", ip="10.7.7.7")
+    assert caught.value.code == "code_ip_limit"
+    services.code_send(identifier="pump9@example.cn", purpose="register", ip="10.8.8.8")

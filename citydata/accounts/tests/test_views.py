@@ -319,3 +319,41 @@ def test_landing_pages_are_well_formed(client, demo_data, spec):
     title = re.search(r"<title>(.*?)</title>", page, flags=re.S).group(1)
     assert "<" not in title and len(title) < 100
     assert page.count("<main") == 1 and page.count("</html>") == 1
+
+
+def test_operator_removes_a_duty(client_for, department, make_user):
+    from citydata.accounts import services
+
+    staff = make_user()
+    services.role_grant(by=None, user=staff, role="provider", department=department("JTJ"))
+    duty = services.duty_assign(by=None, department=department("JTJ"), stage="security", user=staff)
+    assert client_for("provider", "JTJ").post(f"/duties/{duty.pk}/remove/").status_code == 403
+    assert client_for("operator").post(f"/duties/{duty.pk}/remove/").status_code == 302
+    assert not staff.duties.exists()
+
+
+def test_org_admin_manages_members_but_never_leaves_the_org_without_one(client, make_user):
+    from citydata.accounts import services
+
+    admin, member = make_user(), make_user(email="member@example.cn")
+    organisation = services.organisation_create(by=admin, name="示范银行", uscc="91350100M000100Y43", type="bank")
+    services.organisation_add_member(organisation=organisation, by=admin, identifier="member@example.cn")
+    own = organisation.memberships.get(user=admin)
+    theirs = organisation.memberships.get(user=member)
+    client.force_login(admin, backend="citydata.accounts.backends.MobileOrEmailBackend")
+    last = client.post(f"/account/memberships/{own.pk}/", {"action": "drop_admin"})
+    assert last.status_code == 400 and "至少需要一名管理员" in last.content.decode()
+    assert client.post(f"/account/memberships/{theirs.pk}/", {"action": "make_admin"}).status_code == 302
+    assert client.post(f"/account/memberships/{own.pk}/", {"action": "remove"}).status_code == 302
+    assert list(organisation.memberships.values_list("user_id", "is_admin")) == [(member.pk, True)]
+
+
+def test_members_cannot_manage_their_organisation(client, make_user):
+    from citydata.accounts import services
+
+    admin, member = make_user(), make_user(email="plain@example.cn")
+    organisation = services.organisation_create(by=admin, name="示范公司", uscc="91350100M000100Y43", type="enterprise")
+    services.organisation_add_member(organisation=organisation, by=admin, identifier="plain@example.cn")
+    client.force_login(member, backend="citydata.accounts.backends.MobileOrEmailBackend")
+    own = organisation.memberships.get(user=admin)
+    assert client.post(f"/account/memberships/{own.pk}/", {"action": "remove"}).status_code == 403
