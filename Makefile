@@ -33,7 +33,7 @@ serve: install
 	$(BIN)/citydata serve --port $(PORT)
 
 # Service and query layers are type-checked (mypy with django-stubs); the rest is linted.
-TYPED := $(wildcard citydata/*/services.py citydata/*/queries.py) citydata/accounts/authz.py \
+TYPED := $(wildcard citydata/*/services.py citydata/*/services/*.py citydata/*/queries.py) citydata/accounts/authz.py \
          citydata/security/audit.py citydata/jobs/schedule.py citydata/paging.py
 
 lint: dev

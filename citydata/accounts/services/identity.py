@@ -1,6 +1,5 @@
-"""Every write to accounts: registration, login, passwords, real-name details, organisations,
-departments, duties, roles and API keys. Each one authorises, changes state in one transaction
-and records an audit event."""
+"""Who someone is: identifiers, verification codes, registration, login and lockout, passwords,
+profile and real-name details."""
 
 from __future__ import annotations
 
@@ -22,28 +21,20 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from citydata.accounts import authz, protect
-from citydata.accounts.identifiers import mask_resident_id, validate_mobile, validate_resident_id, validate_uscc
+from citydata.accounts.identifiers import mask_resident_id, validate_mobile, validate_resident_id
 from citydata.accounts.messaging import send_code
 from citydata.accounts.models import (
-    ApiKey,
     CodePurpose,
-    Department,
-    DepartmentDuty,
     LoginAttempt,
-    Membership,
-    Organisation,
-    Role,
-    RoleAssignment,
     User,
     VerificationCode,
 )
-from citydata.errors import Conflict, DomainError, NotFound, TooManyRequests
+from citydata.errors import Conflict, DomainError, TooManyRequests
 from citydata.security import audit
 
 CODE_MAX_ATTEMPTS = 5
 # Codes sent to one address per day: with five guesses each, at most 50 guesses at a 1-in-a-million code.
 CODE_DAILY_LIMIT = 10
-API_KEY_PREFIX = "cd_"
 
 
 # --- identifiers -------------------------------------------------------------------------------
@@ -409,230 +400,3 @@ def user_set_real_name(*, user: User, by: User, real_name: str, resident_id: str
     # Only the masked ID enters the audit trail.
     audit.record(by, "user.set_real_name", user, changes=audit.diff(before, audit.snapshot(user, fields)))
     return user
-
-
-# --- organisations -----------------------------------------------------------------------------
-
-
-@transaction.atomic
-def organisation_create(*, by: User, name: str, uscc: str, type: str) -> Organisation:
-    authz.authorize(by, "organisation.create")
-    name = (name or "").strip()
-    if not 2 <= len(name) <= 120:
-        raise DomainError(_("请填写组织的全称（2至120个字）。"), code="invalid_name", details={"field": "name"})
-    try:
-        code = validate_uscc(uscc)
-    except ValidationError as exc:
-        raise DomainError(exc.messages[0], code=exc.code or "invalid", details={"field": "uscc"}) from None
-    if Organisation.objects.filter(uscc=code).exists():
-        raise Conflict(
-            _("该统一社会信用代码的组织已存在，请联系其管理员将您加入。"), code="uscc_taken", details={"field": "uscc"}
-        )
-    try:
-        with transaction.atomic():
-            organisation = Organisation.objects.create(name=name, uscc=code, type=type)
-    except IntegrityError:
-        raise Conflict(
-            _("该统一社会信用代码的组织已存在，请联系其管理员将您加入。"), code="uscc_taken", details={"field": "uscc"}
-        ) from None
-    Membership.objects.create(organisation=organisation, user=by, is_admin=True)
-    authz.forget_roles(by)
-    audit.record(by, "organisation.create", organisation, changes={"uscc": {"before": None, "after": code}})
-    return organisation
-
-
-@transaction.atomic
-def organisation_add_member(
-    *, organisation: Organisation, by: User, identifier: str, is_admin: bool = False
-) -> Membership:
-    authz.authorize(by, "organisation.manage", organisation)
-    from citydata.accounts.backends import find_user
-
-    member = find_user(identifier)
-    if member is None:
-        raise NotFound(_("没有找到该手机号或邮箱对应的用户，请先请对方注册。"), details={"field": "identifier"})
-    membership, created = Membership.objects.get_or_create(
-        organisation=organisation, user=member, defaults={"is_admin": is_admin}
-    )
-    if not created:
-        raise Conflict(_("该用户已是本组织成员。"), code="already_member")
-    audit.record(
-        by, "organisation.add_member", organisation, changes={"member": {"before": None, "after": str(member)}}
-    )
-    return membership
-
-
-def _other_admins(membership: Membership) -> bool:
-    return (
-        Membership.objects.filter(organisation_id=membership.organisation_id, is_admin=True)
-        .exclude(pk=membership.pk)
-        .exists()
-    )
-
-
-@transaction.atomic
-def organisation_set_admin(*, by: User, membership: Membership, is_admin: bool) -> Membership:
-    authz.authorize(by, "organisation.manage", membership.organisation)
-    if membership.is_admin and not is_admin and not _other_admins(membership):
-        raise DomainError(_("组织至少需要一名管理员，请先指定另一位管理员。"), code="last_admin")
-    if membership.is_admin != is_admin:
-        membership.is_admin = is_admin
-        membership.save(update_fields=["is_admin"])
-        authz.forget_roles(membership.user)
-        audit.record(
-            by,
-            "organisation.set_admin",
-            membership.organisation,
-            changes={str(membership.user): {"before": not is_admin, "after": is_admin}},
-        )
-    return membership
-
-
-@transaction.atomic
-def organisation_remove_member(*, by: User, membership: Membership) -> None:
-    authz.authorize(by, "organisation.manage", membership.organisation)
-    if membership.is_admin and not _other_admins(membership):
-        raise DomainError(_("组织至少需要一名管理员，请先指定另一位管理员。"), code="last_admin")
-    organisation, member = membership.organisation, membership.user
-    membership.delete()
-    authz.forget_roles(member)
-    audit.record(
-        by, "organisation.remove_member", organisation, changes={"member": {"before": str(member), "after": None}}
-    )
-
-
-# --- departments, duties and roles -------------------------------------------------------------
-
-
-@transaction.atomic
-def department_create(*, by: User | None, code: str, name: str, parent: Department | None = None) -> Department:
-    if by is not None:
-        authz.authorize(by, "department.manage")
-    code = (code or "").strip().upper()
-    if not code or not name.strip():
-        raise DomainError(_("部门编码和名称都必须填写。"), code="invalid")
-    if Department.objects.filter(code=code).exists():
-        raise Conflict(_("部门编码已存在。"), code="department_exists", details={"field": "code"})
-    if Department.objects.filter(name=name.strip()).exists():
-        raise Conflict(_("部门名称已存在。"), code="department_exists", details={"field": "name"})
-    department = Department.objects.create(code=code, name=name.strip(), parent=parent)
-    audit.record(by, "department.create", department)
-    return department
-
-
-@transaction.atomic
-def duty_assign(*, by: User | None, department: Department, stage: str, user: User, phone: str = "") -> DepartmentDuty:
-    """Name a member of staff responsible for one stage of one department (专人专岗)."""
-    if by is not None:
-        authz.authorize(by, "department.manage")
-    if not RoleAssignment.objects.filter(user=user, role=Role.PROVIDER, department=department).exists():
-        raise DomainError(
-            _("岗位负责人必须是本部门人员，请先把该用户添加为本部门人员。"),
-            code="not_department_staff",
-            details={"field": "identifier"},
-        )
-    duty, created = DepartmentDuty.objects.get_or_create(
-        department=department, stage=stage, user=user, defaults={"phone": phone}
-    )
-    if created:
-        audit.record(by, "department.assign_duty", department, changes={stage: {"before": None, "after": str(user)}})
-    return duty
-
-
-@transaction.atomic
-def duty_remove(*, by: User, duty: DepartmentDuty) -> None:
-    authz.authorize(by, "department.manage")
-    department, stage, holder = duty.department, duty.stage, str(duty.user)
-    duty.delete()
-    audit.record(by, "department.remove_duty", department, changes={stage: {"before": holder, "after": None}})
-
-
-@transaction.atomic
-def role_grant(*, by: User | None, user: User, role: str, department: Department | None = None) -> RoleAssignment:
-    if by is not None:
-        authz.authorize(by, "role.assign")
-    if role not in Role.values:
-        raise DomainError(_("未知的角色。"), code="unknown_role")
-    if role == Role.PROVIDER and department is None:
-        raise DomainError(_("数据提供部门角色必须指定部门。"), code="department_required")
-    if role != Role.PROVIDER:
-        department = None
-    assignment, created = RoleAssignment.objects.get_or_create(user=user, role=role, department=department)
-    authz.forget_roles(user)
-    if created:
-        audit.record(
-            by,
-            "role.grant",
-            user,
-            changes={"role": {"before": None, "after": role + (f"@{department.code}" if department else "")}},
-        )
-    return assignment
-
-
-@transaction.atomic
-def role_revoke(*, by: User, assignment: RoleAssignment) -> None:
-    authz.authorize(by, "role.assign")
-    if assignment.user_id == by.pk and assignment.role == Role.OPERATOR:
-        raise DomainError(_("不能撤销自己的平台运营方角色，请由另一位运营人员操作。"), code="cannot_revoke_self")
-    changes: dict = {}
-    if assignment.role == Role.PROVIDER and assignment.department_id:
-        # Staff who leave the department also leave its duties.
-        duties = DepartmentDuty.objects.filter(user=assignment.user, department_id=assignment.department_id)
-        dropped = sorted(duties.values_list("stage", flat=True))
-        if dropped:
-            changes["duties"] = {"before": dropped, "after": []}
-        duties.delete()
-    label = assignment.role + (f"@{assignment.department.code}" if assignment.department else "")
-    changes["role"] = {"before": label, "after": None}
-    user = assignment.user
-    assignment.delete()
-    authz.forget_roles(user)
-    audit.record(by, "role.revoke", user, changes=changes)
-
-
-# --- API keys ----------------------------------------------------------------------------------
-
-
-def _key_digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-@transaction.atomic
-def apikey_create(*, by: User, name: str) -> tuple[ApiKey, str]:
-    """Create a personal API key. Returns the key and its secret, which is never shown again."""
-    authz.authorize(by, "apikey.create")
-    name = (name or "").strip()
-    if not 1 <= len(name) <= 60:
-        raise DomainError(_("请为密钥起一个1至60个字的名称。"), code="invalid_name", details={"field": "name"})
-    if by.api_keys.filter(revoked_at__isnull=True).count() >= 20:
-        raise DomainError(_("每个账号最多保留20个有效密钥，请先撤销不用的密钥。"), code="too_many_keys")
-    prefix = secrets.token_hex(4)
-    secret = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    key = ApiKey.objects.create(user=by, name=name, prefix=prefix, digest=_key_digest(secret))
-    audit.record(by, "apikey.create", key)
-    return key, secret
-
-
-@transaction.atomic
-def apikey_revoke(*, by: User, key: ApiKey) -> ApiKey:
-    authz.authorize(by, "apikey.revoke", key)
-    if key.revoked_at is None:
-        key.revoked_at = timezone.now()
-        key.save(update_fields=["revoked_at"])
-        audit.record(by, "apikey.revoke", key)
-    return key
-
-
-def apikey_authenticate(secret: str) -> User | None:
-    """The active user who owns this API key, or None. Records the key's last use (at most once a minute)."""
-    secret = (secret or "").strip()
-    if not secret.startswith(API_KEY_PREFIX) or len(secret) > 100:
-        return None
-    prefix = secret[len(API_KEY_PREFIX) :].split("_", 1)[0]
-    key = ApiKey.objects.select_related("user").filter(prefix=prefix, revoked_at__isnull=True).first()
-    if key is None or not hmac.compare_digest(key.digest, _key_digest(secret)) or not key.user.is_active:
-        return None
-    now = timezone.now()
-    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-    return key.user
