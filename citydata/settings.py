@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "citydata.accounts",
     "citydata.security",
+    "citydata.catalog",
     "citydata.portal",
     "citydata.jobs",
 ]

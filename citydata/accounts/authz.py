@@ -153,3 +153,18 @@ def _department_staff(user, department) -> bool:
     if department is None:
         return has_role(user, PROVIDER)
     return department.pk in department_ids(user, PROVIDER)
+
+
+def _department_of(obj):
+    return getattr(obj, "department", obj)
+
+
+@rule("catalog.edit")
+def _catalog_edit(user, department) -> bool:
+    """Operators edit every department's catalog; provider staff only their own departments'."""
+    department = _department_of(department)
+    return has_role(user, OPERATOR) or (department is not None and department.pk in department_ids(user, PROVIDER))
+
+
+rule("catalog.publish")(_catalog_edit)
+rule("catalog.view_drafts")(_catalog_edit)

@@ -133,8 +133,8 @@ def test_role_pages_are_closed_to_other_roles(client_for, role, path, allowed):
 def test_provider_cannot_open_another_departments_page(client_for, department):
     department("WJW")
     client = client_for("provider", "JTJ")
-    assert client.get("/departments/JTJ/").status_code == 200
-    assert client.get("/departments/WJW/").status_code == 403
+    assert client.get("/manage/departments/JTJ/").status_code == 200
+    assert client.get("/manage/departments/WJW/").status_code == 403
 
 
 def test_operator_adds_staff_then_assigns_a_duty(client_for, department, make_user):
@@ -142,10 +142,12 @@ def test_operator_adds_staff_then_assigns_a_duty(client_for, department, make_us
     staff = make_user(email="staff@example.cn")
     client = client_for("operator")
     duty = {"form": "duty", "stage": "publishing", "identifier": "staff@example.cn", "phone": "0816-1234567"}
-    refused = client.post("/departments/JTJ/", duty)
+    refused = client.post("/manage/departments/JTJ/", duty)
     assert refused.status_code == 400 and "必须是本部门人员" in refused.content.decode()
-    assert client.post("/departments/JTJ/", {"form": "staff", "identifier": "staff@example.cn"}).status_code == 302
-    assert client.post("/departments/JTJ/", duty).status_code == 302
+    assert (
+        client.post("/manage/departments/JTJ/", {"form": "staff", "identifier": "staff@example.cn"}).status_code == 302
+    )
+    assert client.post("/manage/departments/JTJ/", duty).status_code == 302
     assert staff.duties.get().stage == "publishing"
     page = client.get("/console/").content.decode()
     assert str(staff) in page
@@ -191,10 +193,12 @@ def test_provider_cannot_assign_duties_or_add_staff(client_for, make_user):
     make_user(email="staff2@example.cn")
     client = client_for("provider", "JTJ")
     response = client.post(
-        "/departments/JTJ/", {"form": "duty", "stage": "publishing", "identifier": "staff2@example.cn"}
+        "/manage/departments/JTJ/", {"form": "duty", "stage": "publishing", "identifier": "staff2@example.cn"}
     )
     assert response.status_code == 403
-    assert client.post("/departments/JTJ/", {"form": "staff", "identifier": "staff2@example.cn"}).status_code == 403
+    assert (
+        client.post("/manage/departments/JTJ/", {"form": "staff", "identifier": "staff2@example.cn"}).status_code == 403
+    )
     assert (
         client.post("/console/", {"form": "role", "identifier": "staff2@example.cn", "role": "operator"}).status_code
         == 403
@@ -257,7 +261,7 @@ def test_operator_creates_a_department_under_a_parent(client_for, department):
     department("ZGJ", "市政务服务监督管理局")
     client = client_for("operator")
     response = client.post("/console/", {"form": "department", "code": "sjj", "name": "市数据局", "parent": "ZGJ"})
-    assert response.status_code == 302 and response["Location"] == "/departments/SJJ/"
+    assert response.status_code == 302 and response["Location"] == "/manage/departments/SJJ/"
     assert Department.objects.get(code="SJJ").parent.code == "ZGJ"
     again = client.post("/console/", {"form": "department", "code": "SJJ", "name": "另一个"})
     assert again.status_code == 400 and "部门编码已存在" in again.content.decode()

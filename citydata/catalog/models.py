@@ -1,0 +1,211 @@
+"""Catalog state: domains, inventory entries (数据家底) with their classification, datasets, fields and resources."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from citydata.accounts.models import Department
+
+
+class OpenType(models.TextChoices):
+    """The three tiers of opening (R2.1)."""
+
+    OPEN = "open", _("无条件开放")
+    CONDITIONAL = "conditional", _("有条件开放")
+    CLOSED = "closed", _("不予开放")
+
+
+class Sensitivity(models.TextChoices):
+    """Data levels of GB/T 43697-2024."""
+
+    GENERAL = "general", _("一般数据")
+    IMPORTANT = "important", _("重要数据")
+    CORE = "core", _("核心数据")
+
+
+class Frequency(models.TextChoices):
+    REALTIME = "realtime", _("实时")
+    DAILY = "daily", _("每日")
+    WEEKLY = "weekly", _("每周")
+    MONTHLY = "monthly", _("每月")
+    QUARTERLY = "quarterly", _("每季度")
+    YEARLY = "yearly", _("每年")
+    IRREGULAR = "irregular", _("不定期")
+
+
+class Domain(models.Model):
+    """A subject domain (领域). The plan's seven priority domains are flagged; the vocabulary is data."""
+
+    code = models.SlugField(_("编码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=40, unique=True)
+    is_priority = models.BooleanField(_("重点领域"), default=False)
+    position = models.PositiveSmallIntegerField(_("排序"), default=100)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("领域")
+        verbose_name_plural = _("领域")
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InventoryEntry(models.Model):
+    """One data resource a department holds, published or not, with its classification (R2.1, R2.2)."""
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="inventory")
+    code = models.CharField(_("资源编码"), max_length=60)
+    name = models.CharField(_("资源名称"), max_length=120)
+    description = models.TextField(_("资源摘要"), blank=True)
+    open_type = models.CharField(_("开放类型"), max_length=20, choices=OpenType.choices)
+    sensitivity = models.CharField(
+        _("数据级别"), max_length=20, choices=Sensitivity.choices, default=Sensitivity.GENERAL
+    )
+    sub_level = models.CharField(_("细分级别"), max_length=40, blank=True)
+    impact_objects = models.CharField(_("影响对象"), max_length=200, blank=True)
+    review_due = models.DateField(_("复核日期"), null=True, blank=True)
+    legal_basis_name = models.CharField(_("不予开放依据（法规或文件名称）"), max_length=200, blank=True)
+    legal_basis_article = models.CharField(_("条款"), max_length=100, blank=True)
+    legal_basis_url = models.URLField(_("依据链接"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        verbose_name = _("数据资源")
+        verbose_name_plural = _("数据资源目录")
+        ordering = ["department__code", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "code"], name="inventory_code_unique_per_department"),
+            # Not open only with a cited basis (R2.2): the database refuses it even if a service forgot to.
+            models.CheckConstraint(
+                condition=~Q(open_type="closed") | ~Q(legal_basis_name=""), name="closed_entry_has_legal_basis"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class DatasetStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    PUBLISHED = "published", _("已发布")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class Dataset(models.Model):
+    """An opened dataset (数据集) of one department (R1.1)."""
+
+    slug = models.SlugField(_("标识"), max_length=100, unique=True)
+    title = models.CharField(_("名称"), max_length=120)
+    description = models.TextField(_("摘要"))
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="datasets")
+    domains = models.ManyToManyField(Domain, related_name="datasets", verbose_name=_("领域"))
+    tags = models.JSONField(_("标签"), default=list, blank=True)
+    open_type = models.CharField(_("开放类型"), max_length=20, choices=OpenType.choices, default=OpenType.OPEN)
+    licence = models.CharField(_("开放协议"), max_length=80, default="公共数据开放协议 v1.0")
+    update_frequency = models.CharField(_("更新频率"), max_length=20, choices=Frequency.choices)
+    temporal_start = models.DateField(_("时间范围起"), null=True, blank=True)
+    temporal_end = models.DateField(_("时间范围止"), null=True, blank=True)
+    spatial_coverage = models.CharField(_("空间范围"), max_length=100, blank=True)
+    contact_name = models.CharField(_("联系人"), max_length=60, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=40, blank=True)
+    contact_email = models.EmailField(_("联系邮箱"), blank=True)
+    status = models.CharField(_("状态"), max_length=20, choices=DatasetStatus.choices, default=DatasetStatus.DRAFT)
+    withdrawn_reason = models.CharField(_("撤回原因"), max_length=200, blank=True)
+    inventory_entry = models.ForeignKey(
+        InventoryEntry,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="datasets",
+        verbose_name=_("对应资源"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True, db_index=True)
+    last_data_update = models.DateTimeField(_("数据更新时间"), null=True, blank=True)
+    view_count = models.PositiveIntegerField(_("浏览量"), default=0)
+    download_count = models.PositiveIntegerField(_("下载量"), default=0)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        verbose_name = _("数据集")
+        verbose_name_plural = _("数据集")
+        indexes = [
+            models.Index(fields=["status", "-published_at", "-id"]),
+            models.Index(fields=["status", "-download_count", "-id"]),
+            models.Index(fields=["status", "-view_count", "-id"]),
+            models.Index(fields=["department", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="withdrawn") | ~Q(withdrawn_reason=""), name="withdrawn_dataset_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class FieldType(models.TextChoices):
+    STRING = "string", _("字符串")
+    INTEGER = "integer", _("整数")
+    DECIMAL = "decimal", _("小数")
+    BOOLEAN = "boolean", _("布尔")
+    DATE = "date", _("日期")
+    DATETIME = "datetime", _("日期时间")
+    POINT = "point", _("坐标")
+
+
+class DatasetField(models.Model):
+    """One column of a dataset, as declared by its department."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="fields")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(_("字段名"), max_length=64)
+    title = models.CharField(_("中文名称"), max_length=60)
+    type = models.CharField(_("类型"), max_length=20, choices=FieldType.choices, default=FieldType.STRING)
+    unit = models.CharField(_("单位"), max_length=20, blank=True)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    example = models.CharField(_("示例"), max_length=100, blank=True)
+    sensitive = models.BooleanField(_("敏感字段"), default=False)
+
+    class Meta:
+        verbose_name = _("字段")
+        verbose_name_plural = _("字段")
+        ordering = ["dataset", "position"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "name"], name="field_name_unique_per_dataset")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.title}"
+
+
+class ResourceKind(models.TextChoices):
+    FILE = "file", _("文件")
+    API = "api", _("接口")
+    STREAM = "stream", _("实时数据流")
+
+
+class Resource(models.Model):
+    """A way to get a dataset's data: a file, an API endpoint or a real-time stream."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="resources")
+    name = models.CharField(_("名称"), max_length=120)
+    kind = models.CharField(_("类型"), max_length=20, choices=ResourceKind.choices, default=ResourceKind.FILE)
+    format = models.CharField(_("格式"), max_length=20)
+    url = models.CharField(_("地址"), max_length=500, blank=True)
+    size_bytes = models.BigIntegerField(_("大小（字节）"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("资源")
+        verbose_name_plural = _("资源")
+        ordering = ["dataset", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.format})"
