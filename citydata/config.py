@@ -93,6 +93,9 @@ declare(
     "Set when served over HTTPS (behind a TLS proxy): turns on HSTS, secure cookies and the SSL redirect.",
     bool,
 )
+declare(
+    "CITYDATA_ANNUAL_TARGET", 500, "Datasets the city plans to have opened this year (R1.2), shown as progress.", int
+)
 declare("CITYDATA_PLATFORM_NAME", "绵阳市公共数据开放平台", "The platform's name, shown in the header and titles.")
 declare("CITYDATA_PLATFORM_NAME_EN", "Mianyang Public Data Open Platform", "The platform's name in English.")
 declare("CITYDATA_ORGANISER", "绵阳市政务服务监督管理局", "The site's organiser (主办单位), shown in the footer.")

@@ -7,7 +7,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
+from django.db import DataError
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from citydata.errors import DomainError
@@ -57,3 +59,42 @@ def paginate_desc(queryset: QuerySet, *, key: str, cursor: str | None, limit: An
     more = len(rows) > size
     rows = rows[:size]
     return Page(items=rows, next_cursor=_encode(getattr(rows[-1], key)) if more and rows else None, limit=size)
+
+
+def _cursor_value(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def paginate_keyset(queryset: QuerySet, *, order: tuple[str, str], cursor: str | None, limit: Any) -> Page:
+    """Page by a sort column plus the primary key, both descending: ("-published_at", "-id").
+
+    The cursor holds the last row's (value, id); the next page starts strictly after it, so pages
+    stay stable while rows are added, and no OFFSET is ever used. NULL sort values sort last.
+    """
+    size = clamp_limit(limit)
+    column, key = order[0].lstrip("-"), order[1].lstrip("-")
+    queryset = queryset.order_by(F(column).desc(nulls_last=True), f"-{key}")
+    try:
+        if cursor:
+            after = _decode(cursor)
+            if not (isinstance(after, list) and len(after) == 2 and isinstance(after[1], int)):
+                raise ValueError("bad cursor")
+            value, last_id = after
+            if value is None:
+                queryset = queryset.filter(**{f"{column}__isnull": True, f"{key}__lt": last_id})
+            else:
+                queryset = queryset.filter(
+                    Q(**{f"{column}__lt": value})
+                    | Q(**{column: value, f"{key}__lt": last_id})
+                    | Q(**{f"{column}__isnull": True})
+                )
+        rows = list(queryset[: size + 1])
+    except (ValueError, TypeError, ValidationError, DataError):
+        raise DomainError(_("分页游标无效，请从第一页重新开始。"), code="invalid_cursor") from None
+    more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        next_cursor = _encode([_cursor_value(getattr(last, column)), getattr(last, key)])
+    return Page(items=rows, next_cursor=next_cursor, limit=size)

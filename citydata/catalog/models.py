@@ -41,6 +41,7 @@ class Domain(models.Model):
 
     code = models.SlugField(_("编码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=40, unique=True)
+    name_en = models.CharField(_("英文名称"), max_length=60, blank=True)
     is_priority = models.BooleanField(_("重点领域"), default=False)
     position = models.PositiveSmallIntegerField(_("排序"), default=100)
     description = models.CharField(_("说明"), max_length=200, blank=True)
@@ -51,7 +52,15 @@ class Domain(models.Model):
         ordering = ["position", "code"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the active language (the vocabulary is Chinese first)."""
+        from django.utils.translation import get_language
+
+        english = (get_language() or "").startswith("en")
+        return self.name_en if english and self.name_en else self.name
 
 
 class InventoryEntry(models.Model):

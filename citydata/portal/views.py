@@ -9,15 +9,32 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from citydata.accounts.models import Department
+from citydata.catalog import queries as catalog_queries
 from citydata.portal.context_processors import CARE_COOKIE
-from citydata.portal.domains import PRIORITY_DOMAINS
+from citydata.portal.domains import DOMAIN_EXAMPLES
 
 
 def home(request):
+    domains = catalog_queries.domain_counts()
+    published = catalog_queries.published()
+    opened = published.count()
+    target = max(settings.ANNUAL_TARGET, 1)
     return render(
         request,
         "portal/home.html",
-        {"domains": PRIORITY_DOMAINS, "department_count": Department.objects.filter(is_active=True).count()},
+        {
+            "priority_domains": [d for d in domains if d["is_priority"]],
+            "other_domains": [d for d in domains if not d["is_priority"] and d["count"]],
+            "examples": dict(DOMAIN_EXAMPLES),
+            "department_count": Department.objects.filter(is_active=True, datasets__status="published")
+            .distinct()
+            .count(),
+            "opened": opened,
+            "target": settings.ANNUAL_TARGET,
+            "progress": min(100, round(opened * 100 / target)),
+            "newest": published.select_related("department").order_by("-published_at", "-id")[:6],
+            "popular": published.select_related("department").order_by("-download_count", "-id")[:6],
+        },
     )
 
 

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from citydata.accounts import demo
+from citydata.catalog import demo as catalog_demo
 
 
 class Command(BaseCommand):
@@ -19,7 +20,10 @@ class Command(BaseCommand):
     def handle(self, *args, quiet_logins: bool = False, **options):
         call_command("migrate", interactive=False, verbosity=0)
         created = demo.load()
-        summary = ", ".join(f"{k} +{v}" for k, v in created.items())
+        self.stdout.write("正在生成演示数据目录… / loading the demo catalog…")
+        catalog = catalog_demo.load()
+        summary = ", ".join(f"{k} +{v}" for k, v in {**created, **catalog}.items() if k != "departments")
+        summary += f", departments +{created['departments'] + catalog['departments']}"
         self.stdout.write(self.style.SUCCESS(f"演示数据已就绪 / demo data ready ({summary})"))
         if quiet_logins:
             return

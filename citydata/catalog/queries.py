@@ -1,0 +1,274 @@
+"""Catalog reads shared by the portal pages and the API: one filter definition, facets, sorts and paging."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from citydata.accounts.models import Department
+from citydata.catalog.models import Dataset, DatasetStatus, Domain, Frequency, OpenType, Resource
+from citydata.errors import DomainError
+from citydata.paging import Page, paginate_keyset
+
+# sort name → (column, tie-breaker), both descending
+SORTS: dict[str, tuple[str, str]] = {
+    "newest": ("-published_at", "-id"),
+    "downloads": ("-download_count", "-id"),
+    "views": ("-view_count", "-id"),
+    "updated": ("-last_data_update", "-id"),
+}
+SORT_LABELS = {
+    "newest": _("最新发布"),
+    "downloads": _("下载最多"),
+    "views": _("浏览最多"),
+    "updated": _("最近更新"),
+}
+
+
+@dataclass(frozen=True)
+class CatalogFilter:
+    """The filters of the catalog list, from a page's query string or the API's parameters."""
+
+    q: str = ""
+    domain: str = ""
+    department: str = ""
+    open_type: str = ""
+    format: str = ""
+    frequency: str = ""
+    sort: str = "newest"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_params(cls, params) -> CatalogFilter:
+        def get(name, limit=60):
+            value = (params.get(name) or "").strip()[:limit]
+            if "\x00" in value:
+                raise DomainError(_("筛选条件含有无效字符。"), code="invalid_filter", details={"field": name})
+            return value
+
+        flt = cls(
+            q=get("q", 100),
+            domain=get("domain"),
+            department=get("department").upper(),
+            open_type=get("open_type"),
+            format=get("format").upper(),
+            frequency=get("frequency"),
+            sort=get("sort") or "newest",
+        )
+        if flt.sort not in SORTS:
+            raise DomainError(
+                _("不支持的排序方式，可选：%(values)s。") % {"values": ", ".join(SORTS)},
+                code="invalid_sort",
+                details={"field": "sort"},
+            )
+        if flt.open_type and flt.open_type not in (OpenType.OPEN, OpenType.CONDITIONAL):
+            raise DomainError(
+                _("开放类型只能是 open 或 conditional。"), code="invalid_filter", details={"field": "open_type"}
+            )
+        if flt.frequency and flt.frequency not in Frequency.values:
+            raise DomainError(_("更新频率取值无效。"), code="invalid_filter", details={"field": "frequency"})
+        return flt
+
+    def apply(self, queryset: QuerySet[Dataset], *, skip: str = "") -> QuerySet[Dataset]:
+        """Narrow `queryset`; `skip` leaves one facet's own filter out (for its counts)."""
+        if self.q:
+            queryset = queryset.filter(Q(title__icontains=self.q) | Q(description__icontains=self.q))
+        if self.domain and skip != "domain":
+            queryset = queryset.filter(domains__code=self.domain)
+        if self.department and skip != "department":
+            queryset = queryset.filter(department__code=self.department)
+        if self.open_type and skip != "open_type":
+            queryset = queryset.filter(open_type=self.open_type)
+        if self.format and skip != "format":
+            queryset = queryset.filter(resources__format=self.format)
+        if self.frequency and skip != "frequency":
+            queryset = queryset.filter(update_frequency=self.frequency)
+        return queryset
+
+    def as_query(self, **override) -> dict[str, str]:
+        values = {
+            "q": self.q,
+            "domain": self.domain,
+            "department": self.department,
+            "open_type": self.open_type,
+            "format": self.format,
+            "frequency": self.frequency,
+            "sort": self.sort if self.sort != "newest" else "",
+        }
+        values.update(override)
+        return {k: v for k, v in values.items() if v}
+
+
+def published() -> QuerySet[Dataset]:
+    return Dataset.objects.filter(status=DatasetStatus.PUBLISHED)
+
+
+def _ids(queryset: QuerySet[Dataset]) -> QuerySet:
+    return queryset.values("pk")
+
+
+def facets(flt: CatalogFilter) -> dict[str, list[dict[str, Any]]]:
+    """Counts for each facet value over the current result set (each facet ignores its own filter)."""
+    base = published()
+    domain_counts = dict(
+        Domain.objects.filter(datasets__in=_ids(flt.apply(base, skip="domain")))
+        .values_list("code")
+        .annotate(n=Count("datasets", distinct=True))
+    )
+    dept_counts = dict(
+        flt.apply(base, skip="department")
+        .order_by()
+        .values_list("department__code")
+        .annotate(n=Count("id", distinct=True))
+    )
+    type_counts = dict(
+        flt.apply(base, skip="open_type").order_by().values_list("open_type").annotate(n=Count("id", distinct=True))
+    )
+    freq_counts = dict(
+        flt.apply(base, skip="frequency")
+        .order_by()
+        .values_list("update_frequency")
+        .annotate(n=Count("id", distinct=True))
+    )
+    format_counts = dict(
+        Resource.objects.filter(dataset__in=_ids(flt.apply(base, skip="format")))
+        .order_by()
+        .values_list("format")
+        .annotate(n=Count("dataset", distinct=True))
+    )
+    domains = Domain.objects.all()
+    departments = Department.objects.filter(code__in=dept_counts).order_by("code")
+    return {
+        "domain": [
+            {"value": d.code, "label": d.label, "count": domain_counts.get(d.code, 0)}
+            for d in domains
+            if domain_counts.get(d.code)
+        ],
+        "department": sorted(
+            ({"value": d.code, "label": d.name, "count": dept_counts[d.code]} for d in departments),
+            key=lambda item: -item["count"],
+        ),
+        "open_type": [
+            {"value": v, "label": str(label), "count": type_counts[v]}
+            for v, label in OpenType.choices
+            if v in type_counts
+        ],
+        "format": sorted(
+            ({"value": v, "label": v, "count": n} for v, n in format_counts.items()), key=lambda item: -item["count"]
+        ),
+        "frequency": [
+            {"value": v, "label": str(label), "count": freq_counts[v]}
+            for v, label in Frequency.choices
+            if v in freq_counts
+        ],
+    }
+
+
+def dataset_page(flt: CatalogFilter, *, cursor: str | None, limit: Any) -> Page:
+    queryset = (
+        flt.apply(published())
+        .distinct()
+        .select_related("department")
+        .prefetch_related(
+            "domains", Prefetch("resources", queryset=Resource.objects.only("id", "dataset_id", "format"))
+        )
+    )
+    return paginate_keyset(queryset, order=SORTS[flt.sort], cursor=cursor, limit=limit)
+
+
+def dataset_for_view(slug: str, user=None) -> Dataset:
+    """A dataset as the public (or, for drafts, its department's staff) may see it."""
+    from citydata.accounts import authz
+
+    dataset = (
+        Dataset.objects.select_related("department", "inventory_entry")
+        .prefetch_related("domains", "fields", "resources")
+        .filter(slug=slug[:100])
+        .first()
+    )
+    if dataset is None:
+        raise Dataset.DoesNotExist
+    if dataset.status != DatasetStatus.PUBLISHED and not (
+        user is not None and user.is_authenticated and authz.can(user, "catalog.view_drafts", dataset.department)
+    ):
+        raise Dataset.DoesNotExist
+    return dataset
+
+
+def related(dataset: Dataset, limit: int = 5) -> list[Dataset]:
+    domain_ids = [d.pk for d in dataset.domains.all()]
+    return list(
+        published()
+        .filter(domains__in=domain_ids)
+        .exclude(pk=dataset.pk)
+        .select_related("department")
+        .distinct()
+        .order_by("-download_count", "-id")[:limit]
+    )
+
+
+def formats_of(dataset: Dataset) -> list[str]:
+    return sorted({r.format for r in dataset.resources.all()})
+
+
+def dataset_summary(dataset: Dataset) -> dict[str, Any]:
+    return {
+        "slug": dataset.slug,
+        "title": dataset.title,
+        "description": dataset.description,
+        "department": {"code": dataset.department.code, "name": dataset.department.name},
+        "domains": [{"code": d.code, "name": d.name} for d in dataset.domains.all()],
+        "open_type": dataset.open_type,
+        "update_frequency": dataset.update_frequency,
+        "formats": formats_of(dataset),
+        "published_at": dataset.published_at,
+        "last_data_update": dataset.last_data_update,
+        "view_count": dataset.view_count,
+        "download_count": dataset.download_count,
+    }
+
+
+def dataset_detail(dataset: Dataset) -> dict[str, Any]:
+    return {
+        **dataset_summary(dataset),
+        "status": dataset.status,
+        "tags": dataset.tags,
+        "licence": dataset.licence,
+        "temporal_start": dataset.temporal_start,
+        "temporal_end": dataset.temporal_end,
+        "spatial_coverage": dataset.spatial_coverage,
+        "contact_name": dataset.contact_name,
+        "contact_phone": dataset.contact_phone,
+        "contact_email": dataset.contact_email,
+        "fields": [
+            {
+                "name": f.name,
+                "title": f.title,
+                "type": f.type,
+                "unit": f.unit,
+                "description": f.description,
+                "example": f.example,
+                "sensitive": f.sensitive,
+            }
+            for f in dataset.fields.all()
+        ],
+        "resources": [
+            {"name": r.name, "kind": r.kind, "format": r.format, "url": r.url, "size_bytes": r.size_bytes}
+            for r in dataset.resources.all()
+        ],
+    }
+
+
+def domain_counts() -> list[dict[str, Any]]:
+    counts = dict(
+        Domain.objects.filter(datasets__status=DatasetStatus.PUBLISHED)
+        .values_list("code")
+        .annotate(n=Count("datasets", distinct=True))
+    )
+    return [
+        {"code": d.code, "name": d.label, "is_priority": d.is_priority, "count": counts.get(d.code, 0)}
+        for d in Domain.objects.all()
+    ]

@@ -1,0 +1,43 @@
+"""Public catalog pages: the list with facets and sorts, and the dataset page."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import render
+
+from citydata.catalog import queries, services
+from citydata.catalog.models import Dataset
+
+
+def dataset_list(request):
+    flt = queries.CatalogFilter.from_params(request.GET)
+    page = queries.dataset_page(flt, cursor=request.GET.get("cursor"), limit=request.GET.get("limit") or 20)
+    return render(
+        request,
+        "catalog/dataset_list.html",
+        {
+            "filter": flt,
+            "page": page,
+            "facets": queries.facets(flt),
+            "sorts": queries.SORT_LABELS,
+            "next_query": {**flt.as_query(), "cursor": page.next_cursor} if page.next_cursor else None,
+        },
+    )
+
+
+def dataset_detail(request, slug: str):
+    try:
+        dataset = queries.dataset_for_view(slug, request.user)
+    except Dataset.DoesNotExist:
+        raise Http404 from None
+    services.dataset_count_view(dataset)
+    return render(
+        request,
+        "catalog/dataset_detail.html",
+        {
+            "dataset": dataset,
+            "formats": queries.formats_of(dataset),
+            "related": queries.related(dataset),
+            "api_url": request.build_absolute_uri(f"/api/v1/datasets/{dataset.slug}"),
+        },
+    )
