@@ -98,7 +98,7 @@ def load() -> dict[str, int]:
                     "open_type": theme.open_type,
                     "update_frequency": theme.frequency,
                     "spatial_coverage": place,
-                    "tags": [domains[code].name for code in theme.domains] + [theme.title[:8]],
+                    "tags": [place, theme.title.removesuffix("信息").removesuffix("名录")[:8]],
                     "contact_name": f"{department.name}数据专员",
                     "contact_phone": f"0816-{2200000 + rng.randint(0, 99999)}",
                     "temporal_start": dt.date(2019 + rng.randint(0, 3), 1, 1),
