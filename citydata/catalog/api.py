@@ -4,12 +4,32 @@ from __future__ import annotations
 
 from typing import Literal
 
+from django.db.models import Count
 from django.http import Http404
-from ninja import Query, Router, Schema
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from ninja import Query, Router, Schema, Status
 
-from citydata.catalog import queries
-from citydata.catalog.models import Dataset
-from citydata.catalog.schemas import DatasetDetailOut, DatasetPageOut, DomainOut
+from citydata.accounts.authz import authorize
+from citydata.accounts.models import Department
+from citydata.api_auth import AUTH
+from citydata.catalog import queries, services
+from citydata.catalog.models import Dataset, Domain
+from citydata.catalog.schemas import (
+    CoverageOut,
+    DatasetDetailOut,
+    DatasetIn,
+    DatasetPageOut,
+    DatasetPatchIn,
+    DepartmentOut,
+    DomainOut,
+    InventoryEntryIn,
+    InventoryEntryOut,
+    InventoryPageOut,
+    WithdrawIn,
+)
+from citydata.errors import DomainError
+from citydata.paging import paginate_desc
 
 router = Router(tags=["catalog"])
 
@@ -50,3 +70,101 @@ def get_dataset(request, slug: str):
 @router.get("/domains", response=list[DomainOut], summary="The domain vocabulary with dataset counts")
 def list_domains(request):
     return queries.domain_counts()
+
+
+def _dataset_for_edit(slug: str) -> Dataset:
+    return get_object_or_404(Dataset.objects.select_related("department"), slug=slug[:100])
+
+
+def _reload(dataset: Dataset) -> Dataset:
+    return (
+        Dataset.objects.select_related("department")
+        .prefetch_related("domains", "fields", "resources")
+        .get(pk=dataset.pk)
+    )
+
+
+@router.post(
+    "/datasets", response={201: DatasetDetailOut}, auth=AUTH, summary="Create a draft dataset (department staff)"
+)
+def create_dataset(request, body: DatasetIn):
+    department = Department.objects.filter(code=body.department.upper()).first()
+    if department is None:
+        raise DomainError(_("部门编码不存在。"), code="unknown_department", details={"field": "department"})
+    domains = list(Domain.objects.filter(code__in=body.domains))
+    if len(domains) != len(set(body.domains)):
+        raise DomainError(
+            _("领域编码无效，请查看 /api/v1/domains。"), code="unknown_domain", details={"field": "domains"}
+        )
+    data = body.dict(exclude={"department", "slug", "domains", "fields", "resources"})
+    dataset = services.dataset_create(
+        by=request.user,
+        department=department,
+        data=data,
+        domains=domains,
+        slug=body.slug,
+        fields=[services.FieldSpec(**f.dict()) for f in body.fields],
+        resources=[services.ResourceSpec(**r.dict()) for r in body.resources],
+    )
+    return Status(201, queries.dataset_detail(_reload(dataset)))
+
+
+@router.patch("/datasets/{slug}", response=DatasetDetailOut, auth=AUTH, summary="Edit a dataset's metadata")
+def update_dataset(request, slug: str, body: DatasetPatchIn):
+    dataset = _dataset_for_edit(slug)
+    changes = {k: v for k, v in body.dict(exclude={"version"}).items() if v is not None}
+    dataset = services.dataset_update(by=request.user, dataset=dataset, data=changes, expected_version=body.version)
+    return queries.dataset_detail(_reload(dataset))
+
+
+@router.post("/datasets/{slug}/publish", response=DatasetDetailOut, auth=AUTH, summary="Publish a dataset")
+def publish_dataset(request, slug: str):
+    dataset = services.dataset_publish(by=request.user, dataset=_dataset_for_edit(slug))
+    return queries.dataset_detail(_reload(dataset))
+
+
+@router.post("/datasets/{slug}/withdraw", response=DatasetDetailOut, auth=AUTH, summary="Withdraw a published dataset")
+def withdraw_dataset(request, slug: str, body: WithdrawIn):
+    dataset = services.dataset_withdraw(by=request.user, dataset=_dataset_for_edit(slug), reason=body.reason)
+    return queries.dataset_detail(_reload(dataset))
+
+
+@router.get("/departments", response=list[DepartmentOut], summary="Departments with their published dataset counts")
+def list_departments(request):
+    counts = dict(queries.published().order_by().values_list("department_id").annotate(n=Count("id")))
+    return [
+        {"code": d.code, "name": d.name, "dataset_count": counts.get(d.pk, 0)}
+        for d in Department.objects.filter(is_active=True).order_by("code")
+    ]
+
+
+@router.get(
+    "/departments/{code}/inventory",
+    response=InventoryPageOut,
+    summary="A department's inventory and open list (public)",
+)
+def department_inventory(request, code: str, cursor: str | None = None, limit: int = 50):
+    department = get_object_or_404(Department, code=code.upper()[:32])
+    page = paginate_desc(queries.public_inventory(department), key="id", cursor=cursor, limit=limit)
+    fields = ("code", "name", "description", "open_type", "legal_basis_name", "legal_basis_article", "legal_basis_url")
+    return {"items": [{f: getattr(e, f) for f in fields} for e in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post(
+    "/departments/{code}/inventory",
+    response={201: InventoryEntryOut},
+    auth=AUTH,
+    summary="Register an inventory entry (department staff)",
+)
+def create_inventory_entry(request, code: str, body: InventoryEntryIn):
+    department = get_object_or_404(Department, code=code.upper()[:32])
+    entry = services.inventory_entry_save(by=request.user, department=department, data=body.dict())
+    fields = ("code", "name", "description", "open_type", "legal_basis_name", "legal_basis_article", "legal_basis_url")
+    return Status(201, {f: getattr(entry, f) for f in fields})
+
+
+@router.get("/catalog/coverage", response=list[CoverageOut], auth=AUTH, summary="Open-list coverage (operators)")
+def coverage(request):
+    authorize(request.user, "console.view")
+    per, city = queries.coverage_by_department()
+    return [{**c.__dict__, "share": c.share} for c in [city, *per]]

@@ -11,11 +11,15 @@ from citydata.accounts.models import Department
 
 
 class OpenType(models.TextChoices):
-    """The three tiers of opening (R2.1)."""
+    """The three tiers of opening (R2.1), plus entries registered but not yet classified."""
 
     OPEN = "open", _("无条件开放")
     CONDITIONAL = "conditional", _("有条件开放")
     CLOSED = "closed", _("不予开放")
+    PENDING = "pending", _("待分类")
+
+
+OPEN_LIST_TYPES = (OpenType.OPEN, OpenType.CONDITIONAL)
 
 
 class Sensitivity(models.TextChoices):

@@ -235,6 +235,7 @@ def dataset_detail(dataset: Dataset) -> dict[str, Any]:
     return {
         **dataset_summary(dataset),
         "status": dataset.status,
+        "version": dataset.version,
         "tags": dataset.tags,
         "licence": dataset.licence,
         "temporal_start": dataset.temporal_start,
@@ -272,3 +273,61 @@ def domain_counts() -> list[dict[str, Any]]:
         {"code": d.code, "name": d.label, "is_priority": d.is_priority, "count": counts.get(d.code, 0)}
         for d in Domain.objects.all()
     ]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """R2.2: of the inventory entries without a legal basis, the share that is on the open list."""
+
+    department_code: str
+    department_name: str
+    total: int
+    closed: int
+    without_basis: int
+    on_open_list: int
+
+    @property
+    def share(self) -> float | None:
+        return None if not self.without_basis else round(100 * self.on_open_list / self.without_basis, 1)
+
+
+def coverage_by_department() -> tuple[list[Coverage], Coverage]:
+    """Per department and city-wide, in two queries whatever the number of departments."""
+    from django.db.models import Count, Q
+
+    from citydata.catalog.models import OPEN_LIST_TYPES, InventoryEntry
+
+    no_basis = Q(legal_basis_name="")
+    rows = (
+        InventoryEntry.objects.order_by()
+        .values("department__code", "department__name")
+        .annotate(
+            total=Count("id"),
+            closed=Count("id", filter=Q(open_type=OpenType.CLOSED)),
+            without_basis=Count("id", filter=no_basis),
+            on_open_list=Count("id", filter=no_basis & Q(open_type__in=OPEN_LIST_TYPES)),
+        )
+        .order_by("department__code")
+    )
+    per = [
+        Coverage(
+            r["department__code"], r["department__name"], r["total"], r["closed"], r["without_basis"], r["on_open_list"]
+        )
+        for r in rows
+    ]
+    city = Coverage(
+        "",
+        str(_("全市")),
+        sum(c.total for c in per),
+        sum(c.closed for c in per),
+        sum(c.without_basis for c in per),
+        sum(c.on_open_list for c in per),
+    )
+    return per, city
+
+
+def public_inventory(department: Department) -> QuerySet:
+    """A department's inventory as the public sees it: every entry, with the basis of those not opened."""
+    from citydata.catalog.models import InventoryEntry
+
+    return InventoryEntry.objects.filter(department=department).order_by("code")

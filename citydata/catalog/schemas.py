@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
-from ninja import Schema
+from ninja import Field, Schema
+
+from citydata.api_types import Text
 
 
 class CodeName(Schema):
@@ -67,6 +70,7 @@ class ResourceOut(Schema):
 
 class DatasetDetailOut(DatasetSummaryOut):
     status: str
+    version: int = Field(description="Send it back with PATCH: a stale version is refused with 409")
     tags: list[str]
     licence: str
     temporal_start: dt.date | None
@@ -84,3 +88,94 @@ class DomainOut(Schema):
     name: str
     is_priority: bool
     count: int
+
+
+class FieldIn(Schema):
+    name: Text = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+    title: Text = Field(min_length=1, max_length=60)
+    type: Literal["string", "integer", "decimal", "boolean", "date", "datetime", "point"] = "string"
+    unit: Text = Field(default="", max_length=20)
+    description: Text = Field(default="", max_length=200)
+    example: Text = Field(default="", max_length=100)
+    sensitive: bool = False
+
+
+class ResourceIn(Schema):
+    name: Text = Field(min_length=1, max_length=120)
+    format: Text = Field(min_length=1, max_length=20)
+    kind: Literal["file", "api", "stream"] = "file"
+    url: Text = Field(default="", max_length=500)
+
+
+class DatasetIn(Schema):
+    department: Text = Field(max_length=32, description="Code of the department that provides the dataset")
+    slug: Text = Field(default="", max_length=90, pattern=r"^$|^[a-z0-9][a-z0-9-]*$")
+    title: Text = Field(min_length=1, max_length=120)
+    description: Text = Field(min_length=1, max_length=4000)
+    domains: list[Text] = Field(min_length=1, max_length=5, description="Domain codes, see /api/v1/domains")
+    open_type: Literal["open", "conditional"] = "open"
+    update_frequency: Literal["realtime", "daily", "weekly", "monthly", "quarterly", "yearly", "irregular"]
+    spatial_coverage: Text = Field(default="", max_length=100)
+    contact_name: Text = Field(default="", max_length=60)
+    contact_phone: Text = Field(default="", max_length=40)
+    fields: list[FieldIn] = Field(default=[], max_length=300)
+    resources: list[ResourceIn] = Field(default=[], max_length=50)
+
+
+class DatasetPatchIn(Schema):
+    version: int
+    title: Text | None = Field(default=None, min_length=1, max_length=120)
+    description: Text | None = Field(default=None, min_length=1, max_length=4000)
+    open_type: Literal["open", "conditional"] | None = None
+    update_frequency: Literal["realtime", "daily", "weekly", "monthly", "quarterly", "yearly", "irregular"] | None = (
+        None
+    )
+    spatial_coverage: Text | None = Field(default=None, max_length=100)
+    contact_name: Text | None = Field(default=None, max_length=60)
+    contact_phone: Text | None = Field(default=None, max_length=40)
+
+
+class WithdrawIn(Schema):
+    reason: Text = Field(min_length=1, max_length=200)
+
+
+class DepartmentOut(Schema):
+    code: str
+    name: str
+    dataset_count: int
+
+
+class InventoryEntryOut(Schema):
+    code: str
+    name: str
+    description: str
+    open_type: str
+    legal_basis_name: str
+    legal_basis_article: str
+    legal_basis_url: str
+
+
+class InventoryPageOut(Schema):
+    items: list[InventoryEntryOut]
+    next_cursor: str | None
+
+
+class InventoryEntryIn(Schema):
+    code: Text = Field(min_length=1, max_length=60)
+    name: Text = Field(min_length=1, max_length=120)
+    description: Text = Field(default="", max_length=4000)
+    open_type: Literal["open", "conditional", "closed", "pending"]
+    sensitivity: Literal["general", "important", "core"] = "general"
+    legal_basis_name: Text = Field(default="", max_length=200)
+    legal_basis_article: Text = Field(default="", max_length=100)
+    legal_basis_url: Text = Field(default="", max_length=200)
+
+
+class CoverageOut(Schema):
+    department_code: str
+    department_name: str
+    total: int
+    closed: int
+    without_basis: int
+    on_open_list: int
+    share: float | None

@@ -192,7 +192,7 @@ def dataset_create(
     if not str(values.get("description") or "").strip():
         raise _field_error("description", _("请填写数据集摘要。"))
     _check_choice("open_type", values.get("open_type", OpenType.OPEN), OpenType)
-    if values.get("open_type") == OpenType.CLOSED:
+    if values.get("open_type") in (OpenType.CLOSED, OpenType.PENDING):
         raise _field_error("open_type", _("不予开放的数据只登记在数据资源目录中，不能作为数据集发布。"))
     _check_choice("update_frequency", values.get("update_frequency", ""), Frequency)
     if not domains:
@@ -224,7 +224,7 @@ def dataset_update(*, by: User, dataset: Dataset, data: dict[str, Any], expected
     values = {k: data[k] for k in DATASET_FIELDS if k in data}
     if "open_type" in values:
         _check_choice("open_type", values["open_type"], OpenType)
-        if values["open_type"] == OpenType.CLOSED:
+        if values["open_type"] in (OpenType.CLOSED, OpenType.PENDING):
             raise _field_error("open_type", _("不予开放的数据只登记在数据资源目录中，不能作为数据集发布。"))
     if "update_frequency" in values:
         _check_choice("update_frequency", values["update_frequency"], Frequency)

@@ -1,10 +1,18 @@
 from django.urls import path
 
-from citydata.catalog import views
+from citydata.catalog import manage_views, views
 
 app_name = "catalog"
 
 urlpatterns = [
     path("datasets/", views.dataset_list, name="dataset_list"),
     path("datasets/<str:slug>/", views.dataset_detail, name="dataset_detail"),
+    path("departments/<str:code>/", views.department_detail, name="department_detail"),
+    path("manage/catalog/", manage_views.coverage_view, name="manage_coverage"),
+    path("manage/departments/<str:code>/inventory/", manage_views.inventory_view, name="manage_inventory"),
+    path("manage/inventory/<int:pk>/", manage_views.inventory_entry_view, name="manage_inventory_entry"),
+    path("manage/departments/<str:code>/datasets/", manage_views.datasets_view, name="manage_datasets"),
+    path("manage/datasets/<str:slug>/", manage_views.dataset_edit_view, name="manage_dataset"),
+    path("manage/datasets/<str:slug>/publish/", manage_views.dataset_publish_view, name="manage_dataset_publish"),
+    path("manage/datasets/<str:slug>/withdraw/", manage_views.dataset_withdraw_view, name="manage_dataset_withdraw"),
 ]

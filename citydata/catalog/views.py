@@ -41,3 +41,31 @@ def dataset_detail(request, slug: str):
             "api_url": request.build_absolute_uri(f"/api/v1/datasets/{dataset.slug}"),
         },
     )
+
+
+def department_detail(request, code: str):
+    """A department's public page: its published datasets and its open list with classification and legal bases."""
+    from citydata.accounts.models import Department
+    from citydata.paging import paginate_desc
+
+    department = Department.objects.filter(code=code.upper()[:32]).first()
+    if department is None:
+        raise Http404
+    entries = paginate_desc(
+        queries.public_inventory(department),
+        key="id",
+        cursor=request.GET.get("cursor"),
+        limit=request.GET.get("limit") or 50,
+    )
+    published = queries.published().filter(department=department)
+    return render(
+        request,
+        "catalog/department.html",
+        {
+            "department": department,
+            "dataset_count": published.count(),
+            "newest": published.order_by("-published_at", "-id")[:8],
+            "entries": entries.items,
+            "next_cursor": entries.next_cursor,
+        },
+    )

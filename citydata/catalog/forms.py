@@ -1,0 +1,50 @@
+"""Back-office forms of the catalog. They check shape; the services enforce the rules."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from citydata.catalog.models import Domain, Frequency, OpenType, Sensitivity
+
+
+class InventoryEntryForm(forms.Form):
+    code = forms.CharField(label=_("资源编码"), max_length=60, help_text=_("本部门内唯一，例如 JTJ-001。"))
+    name = forms.CharField(label=_("资源名称"), max_length=120)
+    description = forms.CharField(label=_("资源摘要"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    open_type = forms.ChoiceField(label=_("开放类型"), choices=OpenType.choices)
+    sensitivity = forms.ChoiceField(label=_("数据级别"), choices=Sensitivity.choices, initial=Sensitivity.GENERAL)
+    sub_level = forms.CharField(label=_("细分级别"), max_length=40, required=False)
+    impact_objects = forms.CharField(label=_("影响对象"), max_length=200, required=False)
+    review_due = forms.DateField(label=_("复核日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    legal_basis_name = forms.CharField(
+        label=_("不予开放依据（法规或文件名称）"),
+        max_length=200,
+        required=False,
+        help_text=_("选择“不予开放”时必填，例如《中华人民共和国个人信息保护法》。"),
+    )
+    legal_basis_article = forms.CharField(label=_("条款"), max_length=100, required=False)
+    legal_basis_url = forms.URLField(label=_("依据链接"), required=False, assume_scheme="https")
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class DatasetForm(forms.Form):
+    title = forms.CharField(label=_("名称"), max_length=120, help_text=_("建议格式：区域 + 部门或主题 + 内容。"))
+    description = forms.CharField(label=_("摘要"), widget=forms.Textarea(attrs={"rows": 4}))
+    domains = forms.ModelMultipleChoiceField(
+        label=_("领域"), queryset=Domain.objects.all(), to_field_name="code", widget=forms.CheckboxSelectMultiple
+    )
+    open_type = forms.ChoiceField(
+        label=_("开放类型"),
+        choices=[(OpenType.OPEN, OpenType.OPEN.label), (OpenType.CONDITIONAL, OpenType.CONDITIONAL.label)],
+    )
+    update_frequency = forms.ChoiceField(label=_("更新频率"), choices=Frequency.choices)
+    spatial_coverage = forms.CharField(label=_("空间范围"), max_length=100, required=False)
+    contact_name = forms.CharField(label=_("联系人"), max_length=60, required=False)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=40, required=False)
+    contact_email = forms.EmailField(label=_("联系邮箱"), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("撤回原因"), max_length=200, help_text=_("公众会在数据集页面看到这一说明。"))

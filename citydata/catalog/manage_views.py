@@ -1,0 +1,158 @@
+"""Back-office pages of the catalog: a department's inventory and datasets, and the operators' coverage view."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from citydata.accounts import authz
+from citydata.accounts.forms import apply_domain_error
+from citydata.accounts.models import Department
+from citydata.catalog import forms, queries, services
+from citydata.catalog.models import Dataset, InventoryEntry
+from citydata.errors import DomainError
+from citydata.paging import paginate_desc
+
+
+@login_required
+def coverage_view(request):
+    """Operators: how much of each department's inventory without a legal basis is on the open list (R2.2)."""
+    authz.authorize(request.user, "console.view")
+    per, city = queries.coverage_by_department()
+    return render(request, "catalog/manage/coverage.html", {"rows": per, "city": city})
+
+
+def _entry_data(form) -> dict:
+    data = dict(form.cleaned_data)
+    data.pop("version", None)
+    return data
+
+
+@login_required
+def inventory_view(request, code: str):
+    department = get_object_or_404(Department, code=code)
+    authz.authorize(request.user, "catalog.edit", department)
+    form = forms.InventoryEntryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.inventory_entry_save(by=request.user, department=department, data=_entry_data(form))
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("数据资源已登记。"))
+            return redirect("catalog:manage_inventory", code=code)
+    page = paginate_desc(
+        InventoryEntry.objects.filter(department=department), key="id", cursor=request.GET.get("cursor"), limit=50
+    )
+    return render(
+        request,
+        "catalog/manage/inventory.html",
+        {"department": department, "entries": page.items, "next_cursor": page.next_cursor, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def inventory_entry_view(request, pk: int):
+    entry = get_object_or_404(InventoryEntry.objects.select_related("department"), pk=pk)
+    authz.authorize(request.user, "catalog.edit", entry.department)
+    initial = {name: getattr(entry, name) for name in forms.InventoryEntryForm.base_fields}
+    form = forms.InventoryEntryForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.inventory_entry_save(
+                by=request.user,
+                department=entry.department,
+                entry=entry,
+                data=_entry_data(form),
+                expected_version=form.cleaned_data["version"] or entry.version,
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("catalog:manage_inventory", code=entry.department.code)
+    return render(
+        request,
+        "catalog/manage/inventory_entry.html",
+        {"entry": entry, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def datasets_view(request, code: str):
+    department = get_object_or_404(Department, code=code)
+    authz.authorize(request.user, "catalog.edit", department)
+    form = forms.DatasetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        domains = list(data.pop("domains"))
+        data.pop("version", None)
+        try:
+            dataset = services.dataset_create(by=request.user, department=department, data=data, domains=domains)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("草稿已创建。登记字段和资源后即可发布。"))
+            return redirect("catalog:manage_dataset", slug=dataset.slug)
+    page = paginate_desc(
+        Dataset.objects.filter(department=department), key="id", cursor=request.GET.get("cursor"), limit=50
+    )
+    return render(
+        request,
+        "catalog/manage/datasets.html",
+        {"department": department, "datasets": page.items, "next_cursor": page.next_cursor, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def dataset_edit_view(request, slug: str):
+    dataset = get_object_or_404(Dataset.objects.select_related("department"), slug=slug)
+    authz.authorize(request.user, "catalog.edit", dataset.department)
+    initial = {name: getattr(dataset, name) for name in forms.DatasetForm.base_fields if name != "domains"}
+    initial["domains"] = list(dataset.domains.all())
+    form = forms.DatasetForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        domains = list(data.pop("domains"))
+        version = data.pop("version") or dataset.version
+        try:
+            dataset = services.dataset_update(by=request.user, dataset=dataset, data=data, expected_version=version)
+            dataset.domains.set(domains)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("catalog:manage_dataset", slug=slug)
+    return render(
+        request,
+        "catalog/manage/dataset_edit.html",
+        {"dataset": dataset, "form": form, "withdraw_form": forms.WithdrawForm()},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def dataset_publish_view(request, slug: str):
+    dataset = get_object_or_404(Dataset.objects.select_related("department"), slug=slug)
+    services.dataset_publish(by=request.user, dataset=dataset)
+    messages.success(request, _("数据集已发布。"))
+    return redirect("catalog:manage_dataset", slug=slug)
+
+
+@login_required
+@require_POST
+def dataset_withdraw_view(request, slug: str):
+    dataset = get_object_or_404(Dataset.objects.select_related("department"), slug=slug)
+    form = forms.WithdrawForm(request.POST)
+    if not form.is_valid():
+        raise DomainError(_("撤回数据集必须说明原因，公众会看到这一说明。"), details={"field": "reason"})
+    services.dataset_withdraw(by=request.user, dataset=dataset, reason=form.cleaned_data["reason"])
+    messages.success(request, _("数据集已撤回。"))
+    return redirect("catalog:manage_dataset", slug=slug)

@@ -1,0 +1,109 @@
+"""The back-office through its pages: department scoping, the legal-basis rule, coverage, optimistic locking."""
+
+import pytest
+
+from citydata.catalog import services
+from citydata.catalog.models import Dataset, Domain, InventoryEntry
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def jtj_draft(department):
+    return services.dataset_create(
+        by=None,
+        department=department("JTJ"),
+        slug="jtj-draft",
+        data={"title": "绵阳市公交线路", "description": "线路", "update_frequency": "monthly"},
+        domains=[Domain.objects.get(code="transport")],
+        fields=[services.FieldSpec("line", "线路", description="线路名称")],
+        resources=[services.ResourceSpec("线路表", "CSV")],
+    )
+
+
+def test_provider_manages_only_their_own_department(client_for, department, jtj_draft):
+    department("WJW")
+    client = client_for("provider", "WJW")
+    for path in (
+        "/manage/departments/JTJ/inventory/",
+        "/manage/departments/JTJ/datasets/",
+        "/manage/datasets/jtj-draft/",
+    ):
+        assert client.get(path).status_code == 403, path
+    assert client.post("/manage/datasets/jtj-draft/publish/").status_code == 403
+    assert client.get("/datasets/jtj-draft/").status_code == 404  # drafts of other departments stay hidden
+    assert Dataset.objects.get(slug="jtj-draft").status == "draft"
+    own = client_for("provider", "JTJ")
+    assert own.get("/manage/datasets/jtj-draft/").status_code == 200
+    assert own.post("/manage/datasets/jtj-draft/publish/").status_code == 302
+    assert Dataset.objects.get(slug="jtj-draft").status == "published"
+
+
+def test_not_open_without_basis_is_refused_and_coverage_follows(client_for, department):
+    department("JTJ")
+    provider = client_for("provider", "JTJ")
+    pending = {"code": "JTJ-9", "name": "出租车运营数据", "open_type": "pending", "sensitivity": "general"}
+    assert provider.post("/manage/departments/JTJ/inventory/", pending).status_code == 302
+    entry = InventoryEntry.objects.get(code="JTJ-9")
+
+    from django.test import Client
+
+    operator = Client()
+    from citydata.accounts import services as account_services
+    from citydata.accounts.models import User
+
+    boss = User.objects.create_user(email="ops@example.cn", password="Ops-pass-2026")
+    account_services.role_grant(by=None, user=boss, role="operator")
+    operator.force_login(boss, backend="citydata.accounts.backends.MobileOrEmailBackend")
+    assert ">0.0%" in operator.get("/manage/catalog/").content.decode().replace(" ", "")
+
+    closed = {**pending, "open_type": "closed", "version": entry.version}
+    refused = provider.post(f"/manage/inventory/{entry.pk}/", closed)
+    assert refused.status_code == 400 and "必须填写法律法规或文件依据" in refused.content.decode()
+    assert InventoryEntry.objects.get(pk=entry.pk).open_type == "pending"
+
+    opened = {**pending, "open_type": "open", "version": entry.version}
+    assert provider.post(f"/manage/inventory/{entry.pk}/", opened).status_code == 302
+    assert ">100.0%" in operator.get("/manage/catalog/").content.decode().replace(" ", "")
+
+
+def test_a_stale_form_gets_a_conflict_message(client_for, jtj_draft):
+    client = client_for("provider", "JTJ")
+    form = {
+        "title": "新标题",
+        "description": "线路",
+        "domains": ["transport"],
+        "open_type": "open",
+        "update_frequency": "monthly",
+        "version": jtj_draft.version,
+    }
+    assert client.post("/manage/datasets/jtj-draft/", form).status_code == 302
+    stale = client.post("/manage/datasets/jtj-draft/", {**form, "title": "旧表单的标题"})
+    assert stale.status_code == 400 and "已被他人修改" in stale.content.decode()
+    assert Dataset.objects.get(slug="jtj-draft").title == "新标题"
+
+
+def test_withdraw_needs_a_reason(client_for, jtj_draft):
+    client = client_for("provider", "JTJ")
+    client.post("/manage/datasets/jtj-draft/publish/")
+    assert client.post("/manage/datasets/jtj-draft/withdraw/", {"reason": ""}).status_code == 400
+    assert client.post("/manage/datasets/jtj-draft/withdraw/", {"reason": "口径调整"}).status_code == 302
+    page = client.get("/datasets/jtj-draft/").content.decode()
+    assert "口径调整" in page
+
+
+def test_public_department_page_lists_the_open_list_with_legal_bases(client, department):
+    services.inventory_entry_save(
+        by=None,
+        department=department("GAJ"),
+        data={
+            "code": "GAJ-N1",
+            "name": "户籍人口个人信息",
+            "open_type": "closed",
+            "legal_basis_name": "《中华人民共和国个人信息保护法》",
+            "legal_basis_article": "第十三条",
+        },
+    )
+    page = client.get("/departments/GAJ/").content.decode()
+    assert "户籍人口个人信息" in page and "个人信息保护法" in page and "第十三条" in page
+    assert client.get("/departments/NOPE/").status_code == 404
