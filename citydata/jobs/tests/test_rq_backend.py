@@ -9,7 +9,8 @@ import pytest
 
 from citydata.jobs.tests.test_worker import database_url
 
-REDIS_URL = os.environ.get("CITYDATA_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+# A database number per test process, so two test runs on one machine do not work each other's queues.
+REDIS_URL = os.environ.get("CITYDATA_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}")
 
 
 def _redis_up() -> bool:
