@@ -16,7 +16,7 @@ from citydata.accounts import services as account_services
 from citydata.accounts.models import Department
 from citydata.catalog import demo_catalog as content
 from citydata.catalog import services
-from citydata.catalog.models import Dataset, Domain, InventoryEntry, ResourceKind
+from citydata.catalog.models import Dataset, Domain, InventoryEntry, OpenListVersion, ResourceKind
 
 CITY = "绵阳市"
 FIRST_PUBLISHED = dt.datetime(2020, 4, 1, 9, 0, tzinfo=dt.UTC)
@@ -52,7 +52,7 @@ def _resources(theme: content.Theme, title: str, slug: str, rng: random.Random) 
 
 @transaction.atomic
 def load() -> dict[str, int]:
-    created = {"departments": 0, "inventory": 0, "datasets": 0}
+    created = {"departments": 0, "inventory": 0, "datasets": 0, "open_lists": 0}
     for code, name in content.EXTRA_DEPARTMENTS:
         if not Department.objects.filter(code=code).exists():
             account_services.department_create(by=None, code=code, name=name)
@@ -121,6 +121,14 @@ def load() -> dict[str, int]:
             )
             created["datasets"] += 1
 
+    # The first open list of every department, reviewed before the not-open entries were added …
+    with_entries = Department.objects.filter(inventory__isnull=False).distinct().order_by("code")
+    for department in with_entries:
+        if not OpenListVersion.objects.filter(department=department).exists():
+            first = services.open_list_submit(by=None, department=department, note="首次编制开放清单")
+            services.open_list_review(by=None, version=first, approve=True, comment="同意发布")
+            created["open_lists"] += 1
+
     for position, closed in enumerate(content.CLOSED_ENTRIES, start=1):
         department = departments[closed.department]
         code = f"{closed.department}-N{position:03d}"
@@ -139,4 +147,12 @@ def load() -> dict[str, int]:
                 },
             )
             created["inventory"] += 1
+
+    # … and a second version where they were, so the demo has a diff to show.
+    for code in sorted({closed.department for closed in content.CLOSED_ENTRIES}):
+        department = departments[code]
+        if OpenListVersion.objects.filter(department=department).count() == 1:
+            second = services.open_list_submit(by=None, department=department, note="补充登记不予开放的数据资源")
+            services.open_list_review(by=None, version=second, approve=True, comment="依据充分，同意发布")
+            created["open_lists"] += 1
     return created

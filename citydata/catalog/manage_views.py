@@ -12,7 +12,7 @@ from citydata.accounts import authz
 from citydata.accounts.forms import apply_domain_error
 from citydata.accounts.models import Department
 from citydata.catalog import forms, queries, services
-from citydata.catalog.models import Dataset, InventoryEntry
+from citydata.catalog.models import Dataset, InventoryEntry, OpenListStatus, OpenListVersion
 from citydata.errors import DomainError
 from citydata.paging import paginate_desc
 
@@ -47,10 +47,17 @@ def inventory_view(request, code: str):
     page = paginate_desc(
         InventoryEntry.objects.filter(department=department), key="id", cursor=request.GET.get("cursor"), limit=50
     )
+    versions = OpenListVersion.objects.filter(department=department).order_by("-number")[:20]
     return render(
         request,
         "catalog/manage/inventory.html",
-        {"department": department, "entries": page.items, "next_cursor": page.next_cursor, "form": form},
+        {
+            "department": department,
+            "entries": page.items,
+            "next_cursor": page.next_cursor,
+            "form": form,
+            "versions": versions,
+        },
         status=400 if form.errors else 200,
     )
 
@@ -156,3 +163,51 @@ def dataset_withdraw_view(request, slug: str):
     services.dataset_withdraw(by=request.user, dataset=dataset, reason=form.cleaned_data["reason"])
     messages.success(request, _("数据集已撤回。"))
     return redirect("catalog:manage_dataset", slug=slug)
+
+
+@login_required
+@require_POST
+def open_list_submit_view(request, code: str):
+    department = get_object_or_404(Department, code=code)
+    version = services.open_list_submit(by=request.user, department=department, note=request.POST.get("note", ""))
+    messages.success(request, _("开放清单第 %(n)s 版已提交，等待平台运营方审核。") % {"n": version.number})
+    return redirect("catalog:manage_inventory", code=code)
+
+
+@login_required
+def open_list_queue_view(request):
+    """Operators: open-list versions waiting for review, newest first."""
+    authz.authorize(request.user, "catalog.review")
+    waiting = OpenListVersion.objects.filter(status=OpenListStatus.SUBMITTED).select_related(
+        "department", "submitted_by"
+    )
+    page = paginate_desc(waiting, key="id", cursor=request.GET.get("cursor"), limit=50)
+    return render(
+        request, "catalog/manage/open_list_queue.html", {"versions": page.items, "next_cursor": page.next_cursor}
+    )
+
+
+@login_required
+def open_list_review_view(request, pk: int):
+    version = get_object_or_404(OpenListVersion.objects.select_related("department"), pk=pk)
+    authz.authorize(request.user, "catalog.review")
+    if request.method == "POST":
+        approve = request.POST.get("decision") == "approve"
+        services.open_list_review(
+            by=request.user, version=version, approve=approve, comment=request.POST.get("comment", "")
+        )
+        messages.success(request, _("已发布。") if approve else _("已退回，部门会看到您的意见。"))
+        return redirect("catalog:manage_open_lists")
+    previous = (
+        OpenListVersion.objects.filter(
+            department=version.department, status=OpenListStatus.APPROVED, number__lt=version.number
+        )
+        .order_by("-number")
+        .first()
+    )
+    diff = queries.open_list_diff(previous, version) if previous else None
+    return render(
+        request,
+        "catalog/manage/open_list_review.html",
+        {"version": version, "previous": previous, "diff": diff, "rows": queries.open_list_rows(version)},
+    )

@@ -222,3 +222,42 @@ class Resource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.format})"
+
+
+class OpenListStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("待审核")
+    APPROVED = "approved", _("已发布")
+    RETURNED = "returned", _("已退回")
+
+
+class OpenListVersion(models.Model):
+    """A department's open list (开放清单) as submitted for review: a frozen snapshot of its inventory.
+
+    The newest approved version is the published open list; every version is kept so any two
+    can be compared (R2.3)."""
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="open_lists")
+    number = models.PositiveIntegerField(_("版本号"))
+    status = models.CharField(
+        _("状态"), max_length=20, choices=OpenListStatus.choices, default=OpenListStatus.SUBMITTED
+    )
+    entries = models.JSONField(_("清单内容"), default=list)
+    note = models.CharField(_("提交说明"), max_length=200, blank=True)
+    review_comment = models.TextField(_("审核意见"), blank=True)
+    submitted_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("提交人")
+    )
+    reviewed_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("审核人")
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("开放清单版本")
+        verbose_name_plural = _("开放清单版本")
+        ordering = ["department", "-number"]
+        constraints = [models.UniqueConstraint(fields=["department", "number"], name="open_list_number_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.department} v{self.number}"

@@ -331,3 +331,47 @@ def public_inventory(department: Department) -> QuerySet:
     from citydata.catalog.models import InventoryEntry
 
     return InventoryEntry.objects.filter(department=department).order_by("code")
+
+
+@dataclass(frozen=True)
+class OpenListDiff:
+    added: list[dict[str, Any]]
+    removed: list[dict[str, Any]]
+    reclassified: list[dict[str, Any]]  # {"code", "name", "before", "after"}
+
+
+def open_list_rows(version) -> list[dict[str, Any]]:
+    """A version's entries with the open type's label in the active language."""
+    return [
+        {
+            **e,
+            "open_type_label": str(OpenType(e["open_type"]).label)
+            if e["open_type"] in OpenType.values
+            else e["open_type"],
+        }
+        for e in version.entries
+    ]
+
+
+def open_list_diff(older, newer) -> OpenListDiff:
+    """What changed between two open-list versions: entries added, removed, or whose open type changed."""
+
+    def label(value: str) -> str:
+        return str(OpenType(value).label) if value in OpenType.values else value
+
+    before = {e["code"]: {**e, "open_type_label": label(e["open_type"])} for e in older.entries}
+    after = {e["code"]: {**e, "open_type_label": label(e["open_type"])} for e in newer.entries}
+    return OpenListDiff(
+        added=[after[c] for c in sorted(after.keys() - before.keys())],
+        removed=[before[c] for c in sorted(before.keys() - after.keys())],
+        reclassified=[
+            {
+                "code": c,
+                "name": after[c]["name"],
+                "before": label(before[c]["open_type"]),
+                "after": label(after[c]["open_type"]),
+            }
+            for c in sorted(before.keys() & after.keys())
+            if before[c]["open_type"] != after[c]["open_type"]
+        ],
+    )

@@ -23,6 +23,8 @@ from citydata.catalog.models import (
     Domain,
     Frequency,
     InventoryEntry,
+    OpenListStatus,
+    OpenListVersion,
     OpenType,
     Resource,
     ResourceKind,
@@ -283,3 +285,57 @@ def dataset_withdraw(*, by: User, dataset: Dataset, reason: str) -> Dataset:
 def dataset_count_view(dataset: Dataset) -> None:
     """Count a page view. A counter, not a domain change: no audit record."""
     Dataset.objects.filter(pk=dataset.pk).update(view_count=F("view_count") + 1)
+
+
+# --- open list versions (R2.3) ------------------------------------------------------------------
+
+SNAPSHOT_FIELDS = ("code", "name", "open_type", "sensitivity", "legal_basis_name", "legal_basis_article")
+
+
+@transaction.atomic
+def open_list_submit(*, by: User | None, department: Department, note: str = "") -> OpenListVersion:
+    """Freeze the department's inventory as a new open-list version and send it to the operators."""
+    if by is not None:
+        authz.authorize(by, "catalog.edit", department)
+    Department.objects.select_for_update().filter(pk=department.pk).first()  # one submitter at a time
+    if OpenListVersion.objects.filter(department=department, status=OpenListStatus.SUBMITTED).exists():
+        raise Conflict(_("已有一个版本在等待审核，请等待审核结果后再提交。"), code="review_pending")
+    entries = list(InventoryEntry.objects.filter(department=department).order_by("code").values(*SNAPSHOT_FIELDS))
+    if not entries:
+        raise DomainError(_("数据资源目录为空，没有可提交的开放清单。"), code="empty_inventory")
+    pending = [e["code"] for e in entries if e["open_type"] == OpenType.PENDING]
+    if pending:
+        raise DomainError(
+            _("还有 %(n)s 项数据资源未分类（例如 %(code)s），请先确定开放类型。")
+            % {"n": len(pending), "code": pending[0]},
+            code="unclassified_entries",
+        )
+    last = OpenListVersion.objects.filter(department=department).order_by("-number").first()
+    version = OpenListVersion.objects.create(
+        department=department,
+        number=(last.number + 1) if last else 1,
+        entries=entries,
+        note=note[:200],
+        submitted_by=by,
+    )
+    audit.record(by, "open_list.submit", version)
+    return version
+
+
+@transaction.atomic
+def open_list_review(*, by: User | None, version: OpenListVersion, approve: bool, comment: str = "") -> OpenListVersion:
+    """An operator publishes a submitted version, or returns it with comments (required)."""
+    if by is not None:
+        authz.authorize(by, "catalog.review")
+    version = OpenListVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status != OpenListStatus.SUBMITTED:
+        raise Conflict(_("该版本已经审核过了。"), code="already_reviewed")
+    if not approve and not comment.strip():
+        raise DomainError(_("退回时请写明需要修改的内容。"), code="comment_required", details={"field": "comment"})
+    version.status = OpenListStatus.APPROVED if approve else OpenListStatus.RETURNED
+    version.review_comment = comment.strip()
+    version.reviewed_by = by
+    version.reviewed_at = timezone.now()
+    version.save(update_fields=["status", "review_comment", "reviewed_by", "reviewed_at"])
+    audit.record(by, "open_list.approve" if approve else "open_list.return", version, note=comment)
+    return version

@@ -9,6 +9,13 @@ urlpatterns = [
     path("datasets/<str:slug>/", views.dataset_detail, name="dataset_detail"),
     path("departments/<str:code>/", views.department_detail, name="department_detail"),
     path("manage/catalog/", manage_views.coverage_view, name="manage_coverage"),
+    path("manage/open-lists/", manage_views.open_list_queue_view, name="manage_open_lists"),
+    path("manage/open-lists/<int:pk>/", manage_views.open_list_review_view, name="manage_open_list"),
+    path(
+        "manage/departments/<str:code>/open-list/submit/",
+        manage_views.open_list_submit_view,
+        name="manage_open_list_submit",
+    ),
     path("manage/departments/<str:code>/inventory/", manage_views.inventory_view, name="manage_inventory"),
     path("manage/inventory/<int:pk>/", manage_views.inventory_entry_view, name="manage_inventory_entry"),
     path("manage/departments/<str:code>/datasets/", manage_views.datasets_view, name="manage_datasets"),

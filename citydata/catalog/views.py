@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from citydata.catalog import queries, services
-from citydata.catalog.models import Dataset
+from citydata.catalog.models import Dataset, OpenListStatus, OpenListVersion
+from citydata.errors import DomainError
 
 
 def dataset_list(request):
@@ -58,6 +60,20 @@ def department_detail(request, code: str):
         limit=request.GET.get("limit") or 50,
     )
     published = queries.published().filter(department=department)
+    versions = list(
+        OpenListVersion.objects.filter(department=department, status=OpenListStatus.APPROVED).order_by("-number")[:50]
+    )
+    diff = older = newer = None
+    if len(versions) >= 2:
+        by_number = {v.number: v for v in versions}
+        try:
+            newer = by_number.get(int(request.GET.get("to") or versions[0].number))
+            older = by_number.get(int(request.GET.get("from") or versions[1].number))
+        except ValueError:
+            raise DomainError(_("版本号必须是数字。"), code="invalid_version") from None
+        if newer is None or older is None:
+            raise DomainError(_("没有这个已发布的清单版本。"), code="unknown_version")
+        diff = queries.open_list_diff(older, newer)
     return render(
         request,
         "catalog/department.html",
@@ -67,5 +83,9 @@ def department_detail(request, code: str):
             "newest": published.order_by("-published_at", "-id")[:8],
             "entries": entries.items,
             "next_cursor": entries.next_cursor,
+            "versions": versions,
+            "diff": diff,
+            "older": older,
+            "newer": newer,
         },
     )
