@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from citydata.accounts import authz
 from citydata.accounts.forms import apply_domain_error
 from citydata.accounts.models import Department
-from citydata.catalog import forms, queries, services
+from citydata.catalog import forms, queries, services, standard
 from citydata.catalog.models import Dataset, InventoryEntry, OpenListStatus, OpenListVersion
 from citydata.errors import DomainError
 from citydata.paging import paginate_desc
@@ -139,7 +139,12 @@ def dataset_edit_view(request, slug: str):
     return render(
         request,
         "catalog/manage/dataset_edit.html",
-        {"dataset": dataset, "form": form, "withdraw_form": forms.WithdrawForm()},
+        {
+            "dataset": dataset,
+            "form": form,
+            "withdraw_form": forms.WithdrawForm(),
+            "findings": standard.check(dataset),
+        },
         status=400 if form.errors else 200,
     )
 

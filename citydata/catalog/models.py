@@ -261,3 +261,29 @@ class OpenListVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department} v{self.number}"
+
+
+class RuleSeverity(models.TextChoices):
+    WARNING = "warning", _("提示")
+    BLOCKING = "blocking", _("阻止发布")
+
+
+class StandardRule(models.Model):
+    """One rule of the metadata and naming standard (R7.1). The rule kinds are code
+    (`catalog.standard.RULE_KINDS`); which rules apply, with what parameters and severity, is data."""
+
+    code = models.SlugField(_("编码"), max_length=40, unique=True)
+    kind = models.CharField(_("规则类型"), max_length=40)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    severity = models.CharField(_("级别"), max_length=20, choices=RuleSeverity.choices, default=RuleSeverity.WARNING)
+    description = models.CharField(_("规则说明"), max_length=300)
+    enabled = models.BooleanField(_("启用"), default=True)
+    position = models.PositiveSmallIntegerField(_("排序"), default=100)
+
+    class Meta:
+        verbose_name = _("标准规则")
+        verbose_name_plural = _("数据开放标准")
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.description

@@ -252,6 +252,15 @@ def dataset_publish(*, by: User | None, dataset: Dataset, when=None) -> Dataset:
         raise DomainError(_("发布前请登记数据集的字段（名称、中文名称和说明）。"), code="no_fields")
     if not dataset.resources.exists():
         raise DomainError(_("发布前请至少添加一个资源（文件、接口或实时数据流）。"), code="no_resources")
+    from citydata.catalog import standard
+
+    blocking = [f for f in standard.check(dataset) if f.blocking]
+    if blocking:
+        raise DomainError(
+            _("不符合数据开放标准，暂不能发布：%(problems)s") % {"problems": " ".join(f.message for f in blocking)},
+            code="standard_violation",
+            details={"findings": [{"rule": f.code, "message": f.message} for f in blocking]},
+        )
     now = when or timezone.now()
     Dataset.objects.filter(pk=dataset.pk).update(
         status=DatasetStatus.PUBLISHED, published_at=now, withdrawn_reason="", version=F("version") + 1, updated_at=now

@@ -8,6 +8,7 @@ urlpatterns = [
     path("datasets/", views.dataset_list, name="dataset_list"),
     path("datasets/<str:slug>/", views.dataset_detail, name="dataset_detail"),
     path("departments/<str:code>/", views.department_detail, name="department_detail"),
+    path("standards/", views.standard_page, name="standard"),
     path("manage/catalog/", manage_views.coverage_view, name="manage_coverage"),
     path("manage/open-lists/", manage_views.open_list_queue_view, name="manage_open_lists"),
     path("manage/open-lists/<int:pk>/", manage_views.open_list_review_view, name="manage_open_list"),

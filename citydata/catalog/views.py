@@ -89,3 +89,10 @@ def department_detail(request, code: str):
             "newer": newer,
         },
     )
+
+
+def standard_page(request):
+    """The published metadata and naming standard, generated from the rules the platform enforces."""
+    from citydata.catalog import standard
+
+    return render(request, "catalog/standard.html", {"rules": standard.rules()})

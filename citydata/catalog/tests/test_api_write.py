@@ -11,7 +11,7 @@ NEW = {
     "department": "JTJ",
     "slug": "bus-lines",
     "title": "绵阳市公交线路",
-    "description": "全市公交线路与站点",
+    "description": "全市公交线路的起讫站、首末班时间、票价和途经站点，供出行查询使用。",
     "domains": ["transport"],
     "update_frequency": "monthly",
     "fields": [{"name": "line_name", "title": "线路名称", "description": "线路", "example": "1路"}],

@@ -14,7 +14,11 @@ def jtj_draft(department):
         by=None,
         department=department("JTJ"),
         slug="jtj-draft",
-        data={"title": "绵阳市公交线路", "description": "线路", "update_frequency": "monthly"},
+        data={
+            "title": "绵阳市公交线路",
+            "description": "全市公交线路的起讫站、首末班时间、票价和途经站点，供出行查询使用。",
+            "update_frequency": "monthly",
+        },
         domains=[Domain.objects.get(code="transport")],
         fields=[services.FieldSpec("line", "线路", description="线路名称")],
         resources=[services.ResourceSpec("线路表", "CSV")],
@@ -71,7 +75,7 @@ def test_a_stale_form_gets_a_conflict_message(client_for, jtj_draft):
     client = client_for("provider", "JTJ")
     form = {
         "title": "新标题",
-        "description": "线路",
+        "description": "全市公交线路的起讫站、首末班时间、票价和途经站点，供出行查询使用。",
         "domains": ["transport"],
         "open_type": "open",
         "update_frequency": "monthly",

@@ -28,7 +28,7 @@ def catalog(department):
             slug=f"test-{i:02d}",
             data={
                 "title": f"{title}{i}",
-                "description": f"{title}的说明",
+                "description": f"{title}：名称、位置和联系方式，按月更新，供市民查询。",
                 "update_frequency": freq,
                 "open_type": open_type,
             },

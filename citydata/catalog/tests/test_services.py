@@ -22,7 +22,11 @@ def draft(department):
     return services.dataset_create(
         by=None,
         department=department("JTJ"),
-        data={"title": "绵阳市地面公交线路信息", "description": "全市公交线路及站点", "update_frequency": "monthly"},
+        data={
+            "title": "绵阳市地面公交线路信息",
+            "description": "全市公交线路的起讫站、首末班时间、票价和途经站点，供出行查询使用。",
+            "update_frequency": "monthly",
+        },
         domains=[Domain.objects.get(code="transport")],
         fields=[services.FieldSpec("line_name", "线路名称", description="公交线路名称", example="1路")],
         resources=[services.ResourceSpec("线路表", "CSV")],

@@ -1,0 +1,107 @@
+"""The metadata and naming standard (R7.1): rule kinds as registered checks, rules as data.
+
+A rule kind is a function (dataset, params) -> list of problems (strings, in the user's language).
+`check(dataset)` runs every enabled rule; blocking findings stop `dataset_publish`, warnings are
+shown to the provider. The public standard page is generated from the same rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from citydata.catalog.models import Dataset, RuleSeverity, StandardRule
+
+RuleKind = Callable[[Dataset, dict[str, Any]], list[str]]
+RULE_KINDS: dict[str, RuleKind] = {}
+
+
+def rule_kind(name: str) -> Callable[[RuleKind], RuleKind]:
+    def register(fn: RuleKind) -> RuleKind:
+        RULE_KINDS[name] = fn
+        return fn
+
+    return register
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str
+    message: str
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity == RuleSeverity.BLOCKING
+
+
+@rule_kind("title_length")
+def _title_length(dataset: Dataset, params: dict[str, Any]) -> list[str]:
+    low, high = int(params.get("min", 4)), int(params.get("max", 50))
+    if not low <= len(dataset.title) <= high:
+        return [
+            _("名称应为 %(low)s 至 %(high)s 个字，现为 %(n)s 个字。")
+            % {"low": low, "high": high, "n": len(dataset.title)}
+        ]
+    return []
+
+
+@rule_kind("title_area_prefix")
+def _title_area_prefix(dataset: Dataset, params: dict[str, Any]) -> list[str]:
+    areas = [str(a) for a in params.get("areas", [])]
+    if areas and not any(dataset.title.startswith(area) for area in areas):
+        return [_("名称应以区域开头（区域 + 部门或主题 + 内容），例如“%(area)s……”。") % {"area": areas[0]}]
+    return []
+
+
+@rule_kind("forbidden_words")
+def _forbidden_words(dataset: Dataset, params: dict[str, Any]) -> list[str]:
+    found = [w for w in params.get("words", []) if w and w in dataset.title]
+    if found:
+        return [_("名称中不应出现：%(words)s。") % {"words": "、".join(found)}]
+    return []
+
+
+@rule_kind("description")
+def _description(dataset: Dataset, params: dict[str, Any]) -> list[str]:
+    problems = []
+    minimum = int(params.get("min_length", 20))
+    text = dataset.description.strip()
+    if len(text) < minimum:
+        problems.append(_("摘要至少 %(n)s 个字，说明数据内容、来源和用途。") % {"n": minimum})
+    if text == dataset.title.strip():
+        problems.append(_("摘要不能与名称相同。"))
+    return problems
+
+
+@rule_kind("fields_described")
+def _fields_described(dataset: Dataset, params: dict[str, Any]) -> list[str]:
+    missing = [f.name for f in dataset.fields.all() if not f.title.strip() or not f.description.strip()]
+    if missing:
+        return [_("以下字段缺少中文名称或说明：%(fields)s。") % {"fields": "、".join(missing[:10])}]
+    return []
+
+
+@rule_kind("machine_readable")
+def _machine_readable(dataset: Dataset, params: dict[str, Any]) -> list[str]:
+    accepted = {f.upper() for f in params.get("formats", [])}
+    if accepted and not any(r.format.upper() in accepted for r in dataset.resources.all()):
+        return [_("至少提供一种机器可读格式：%(formats)s。") % {"formats": "、".join(sorted(accepted))}]
+    return []
+
+
+def rules() -> list[StandardRule]:
+    return list(StandardRule.objects.filter(enabled=True).order_by("position", "code"))
+
+
+def check(dataset: Dataset) -> list[Finding]:
+    findings = []
+    for rule in rules():
+        kind = RULE_KINDS.get(rule.kind)
+        if kind is None:
+            continue
+        findings += [Finding(rule.code, rule.severity, message) for message in kind(dataset, rule.params)]
+    return findings
