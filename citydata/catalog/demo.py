@@ -23,6 +23,17 @@ FIRST_PUBLISHED = dt.datetime(2020, 4, 1, 9, 0, tzinfo=dt.UTC)
 LAST_PUBLISHED = dt.datetime(2026, 10, 31, 9, 0, tzinfo=dt.UTC)
 
 
+# Every department's first classification rules: levels of GB/T 43697-2024, plus sensitive field kinds.
+DEFAULT_RULES = [
+    {"sensitivity": "general", "allowed_open_type": "open", "masking": "none"},
+    {"sensitivity": "important", "allowed_open_type": "conditional", "masking": "partial"},
+    {"sensitivity": "core", "allowed_open_type": "closed", "masking": "suppress"},
+    {"field_category": "个人身份信息", "allowed_open_type": "conditional", "masking": "pseudonym"},
+    {"field_category": "联系方式", "allowed_open_type": "open", "masking": "partial"},
+    {"field_category": "精确位置", "allowed_open_type": "conditional", "masking": "generalise"},
+]
+
+
 def _slug(theme_index: int, district_index: int | None) -> str:
     suffix = "city" if district_index is None else f"d{district_index:02d}"
     return f"ds-{theme_index:03d}-{suffix}"
@@ -52,12 +63,18 @@ def _resources(theme: content.Theme, title: str, slug: str, rng: random.Random) 
 
 @transaction.atomic
 def load() -> dict[str, int]:
-    created = {"departments": 0, "inventory": 0, "datasets": 0, "open_lists": 0}
+    created = {"departments": 0, "inventory": 0, "datasets": 0, "open_lists": 0, "rule_sets": 0}
     for code, name in content.EXTRA_DEPARTMENTS:
         if not Department.objects.filter(code=code).exists():
             account_services.department_create(by=None, code=code, name=name)
             created["departments"] += 1
     departments = {d.code: d for d in Department.objects.all()}
+    for department in departments.values():
+        if services.current_rules(department) is None:
+            services.classification_rules_publish(
+                by=None, department=department, rules=DEFAULT_RULES, note="依据 GB/T 43697-2024 编制"
+            )
+            created["rule_sets"] += 1
     domains = {d.code: d for d in Domain.objects.all()}
     existing = set(Dataset.objects.values_list("slug", flat=True))
     now = timezone.now()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from citydata.catalog.models import Domain, Frequency, OpenType, Sensitivity
+from citydata.catalog.models import Domain, Frequency, Masking, OpenType, Sensitivity
 
 
 class InventoryEntryForm(forms.Form):
@@ -48,3 +48,64 @@ class DatasetForm(forms.Form):
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(label=_("撤回原因"), max_length=200, help_text=_("公众会在数据集页面看到这一说明。"))
+
+
+RULE_OPEN_TYPES = [(t.value, t.label) for t in (OpenType.OPEN, OpenType.CONDITIONAL, OpenType.CLOSED)]
+CATEGORY_ROWS = 4
+
+
+class ClassificationRulesForm(forms.Form):
+    """One row per data level, plus a few rows for field categories (e.g. 个人身份信息)."""
+
+    note = forms.CharField(label=_("修订说明"), max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for level, label in Sensitivity.choices:
+            self.fields[f"{level}_type"] = forms.ChoiceField(
+                label=_("%(level)s：最多可") % {"level": label}, choices=RULE_OPEN_TYPES
+            )
+            self.fields[f"{level}_masking"] = forms.ChoiceField(label=_("脱敏方式"), choices=Masking.choices)
+        for i in range(1, CATEGORY_ROWS + 1):
+            self.fields[f"cat{i}_name"] = forms.CharField(
+                label=_("字段类别 %(i)s") % {"i": i}, max_length=40, required=False
+            )
+            self.fields[f"cat{i}_type"] = forms.ChoiceField(label=_("最多可"), choices=RULE_OPEN_TYPES, required=False)
+            self.fields[f"cat{i}_masking"] = forms.ChoiceField(
+                label=_("脱敏方式"), choices=Masking.choices, required=False
+            )
+
+    @classmethod
+    def initial_from(cls, rules: list[dict]) -> dict:
+        initial: dict = {}
+        categories = [r for r in rules if r.get("field_category")]
+        for rule in rules:
+            if rule.get("sensitivity"):
+                initial[f"{rule['sensitivity']}_type"] = rule["allowed_open_type"]
+                initial[f"{rule['sensitivity']}_masking"] = rule["masking"]
+        for i, rule in enumerate(categories[:CATEGORY_ROWS], start=1):
+            initial.update(
+                {
+                    f"cat{i}_name": rule["field_category"],
+                    f"cat{i}_type": rule["allowed_open_type"],
+                    f"cat{i}_masking": rule["masking"],
+                }
+            )
+        return initial
+
+    def rules(self) -> list[dict]:
+        data = self.cleaned_data
+        rules = [
+            {"sensitivity": level, "allowed_open_type": data[f"{level}_type"], "masking": data[f"{level}_masking"]}
+            for level in Sensitivity.values
+        ]
+        for i in range(1, CATEGORY_ROWS + 1):
+            if data.get(f"cat{i}_name"):
+                rules.append(
+                    {
+                        "field_category": data[f"cat{i}_name"],
+                        "allowed_open_type": data.get(f"cat{i}_type") or OpenType.CLOSED,
+                        "masking": data.get(f"cat{i}_masking") or Masking.NONE,
+                    }
+                )
+        return rules

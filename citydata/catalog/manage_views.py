@@ -216,3 +216,28 @@ def open_list_review_view(request, pk: int):
         "catalog/manage/open_list_review.html",
         {"version": version, "previous": previous, "diff": diff, "rows": queries.open_list_rows(version)},
     )
+
+
+@login_required
+def classification_rules_view(request, code: str):
+    department = get_object_or_404(Department, code=code)
+    authz.authorize(request.user, "catalog.edit", department)
+    current = services.current_rules(department)
+    initial = forms.ClassificationRulesForm.initial_from(current.rules if current else [])
+    form = forms.ClassificationRulesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = services.classification_rules_publish(
+                by=request.user, department=department, rules=form.rules(), note=form.cleaned_data["note"]
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("分级分类细则第 %(n)s 版已发布。") % {"n": version.number})
+            return redirect("catalog:department_rules", code=code)
+    return render(
+        request,
+        "catalog/manage/classification_rules.html",
+        {"department": department, "form": form, "current": current},
+        status=400 if form.errors else 200,
+    )

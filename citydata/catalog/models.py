@@ -287,3 +287,39 @@ class StandardRule(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class Masking(models.TextChoices):
+    """De-identification a rule requires before data of that kind is opened (applied by the privacy issue)."""
+
+    NONE = "none", _("无需脱敏")
+    SUPPRESS = "suppress", _("删除字段")
+    PARTIAL = "partial", _("部分遮蔽")
+    PSEUDONYM = "pseudonym", _("假名化")
+    GENERALISE = "generalise", _("泛化")
+    DATE_SHIFT = "date_shift", _("日期偏移")
+    TOP_BOTTOM = "top_bottom", _("顶底编码")
+
+
+class ClassificationRuleSet(models.Model):
+    """One version of a department's classification rules (分级分类细则, R2.4). Versions are never edited:
+    a change publishes a new one. `rules` is a list of {sensitivity | field_category, allowed_open_type,
+    masking, note}."""
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="classification_rules")
+    number = models.PositiveIntegerField(_("版本号"))
+    rules = models.JSONField(_("规则"), default=list)
+    note = models.CharField(_("修订说明"), max_length=200, blank=True)
+    published_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("发布人")
+    )
+    published_at = models.DateTimeField(_("发布时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("分级分类细则")
+        verbose_name_plural = _("分级分类细则")
+        ordering = ["department", "-number"]
+        constraints = [models.UniqueConstraint(fields=["department", "number"], name="rule_set_number_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.department} v{self.number}"

@@ -17,12 +17,14 @@ from django.utils.translation import gettext_lazy as _
 from citydata.accounts import authz
 from citydata.accounts.models import Department, User
 from citydata.catalog.models import (
+    ClassificationRuleSet,
     Dataset,
     DatasetField,
     DatasetStatus,
     Domain,
     Frequency,
     InventoryEntry,
+    Masking,
     OpenListStatus,
     OpenListVersion,
     OpenType,
@@ -113,6 +115,7 @@ def inventory_entry_save(
     _check_choice("open_type", merged.get("open_type", ""), OpenType)
     _check_choice("sensitivity", merged.get("sensitivity") or Sensitivity.GENERAL, Sensitivity)
     _check_legal_basis(merged)
+    _check_against_rules(department, merged.get("sensitivity") or Sensitivity.GENERAL, merged.get("open_type", ""))
     if merged.get("open_type") != OpenType.CLOSED:
         # A basis only matters for not-open entries; keep none on the others so coverage figures stay honest.
         for field in ("legal_basis_name", "legal_basis_article", "legal_basis_url"):
@@ -348,3 +351,81 @@ def open_list_review(*, by: User | None, version: OpenListVersion, approve: bool
     version.save(update_fields=["status", "review_comment", "reviewed_by", "reviewed_at"])
     audit.record(by, "open_list.approve" if approve else "open_list.return", version, note=comment)
     return version
+
+
+# --- classification rules (R2.4) -----------------------------------------------------------------
+
+# How open each type is; a rule's allowed type is the most open an entry of that kind may be.
+OPENNESS: dict[str, int] = {OpenType.CLOSED: 0, OpenType.CONDITIONAL: 1, OpenType.OPEN: 2}
+
+
+def _clean_rule(index: int, rule: dict[str, Any]) -> dict[str, str]:
+    where = {"row": index + 1}
+    sensitivity = str(rule.get("sensitivity") or "").strip()
+    category = str(rule.get("field_category") or "").strip()[:40]
+    if bool(sensitivity) == bool(category):
+        raise DomainError(
+            _("第 %(row)s 条规则须且只能指定数据级别或字段类别之一。") % where, code="invalid_rule", details=where
+        )
+    if sensitivity and sensitivity not in Sensitivity.values:
+        raise DomainError(_("第 %(row)s 条规则的数据级别无效。") % where, code="invalid_rule", details=where)
+    allowed = str(rule.get("allowed_open_type") or "")
+    if allowed not in OPENNESS:
+        raise DomainError(_("第 %(row)s 条规则的开放类型无效。") % where, code="invalid_rule", details=where)
+    masking = str(rule.get("masking") or Masking.NONE)
+    if masking not in Masking.values:
+        raise DomainError(_("第 %(row)s 条规则的脱敏方式无效。") % where, code="invalid_rule", details=where)
+    return {
+        "sensitivity": sensitivity,
+        "field_category": category,
+        "allowed_open_type": allowed,
+        "masking": masking,
+        "note": str(rule.get("note") or "").strip()[:200],
+    }
+
+
+@transaction.atomic
+def classification_rules_publish(
+    *, by: User | None, department: Department, rules: list[dict[str, Any]], note: str = ""
+) -> ClassificationRuleSet:
+    """Publish a new version of the department's classification rules."""
+    if by is not None:
+        authz.authorize(by, "catalog.edit", department)
+    cleaned = [_clean_rule(i, rule) for i, rule in enumerate(rules)]
+    if not cleaned:
+        raise DomainError(_("细则至少要有一条规则。"), code="empty_rules")
+    keys = [(r["sensitivity"], r["field_category"]) for r in cleaned]
+    if len(keys) != len(set(keys)):
+        raise DomainError(_("同一数据级别或字段类别只能有一条规则。"), code="duplicate_rule")
+    Department.objects.select_for_update().filter(pk=department.pk).first()
+    last = ClassificationRuleSet.objects.filter(department=department).order_by("-number").first()
+    rule_set = ClassificationRuleSet.objects.create(
+        department=department, number=(last.number + 1) if last else 1, rules=cleaned, note=note[:200], published_by=by
+    )
+    audit.record(by, "classification_rules.publish", rule_set)
+    return rule_set
+
+
+def current_rules(department: Department) -> ClassificationRuleSet | None:
+    return ClassificationRuleSet.objects.filter(department=department).order_by("-number").first()
+
+
+def _check_against_rules(department: Department, sensitivity: str, open_type: str) -> None:
+    """An entry may not be more open than the department's rules allow for its data level."""
+    if open_type not in OPENNESS:
+        return
+    rule_set = current_rules(department)
+    if rule_set is None:
+        return
+    for rule in rule_set.rules:
+        if rule["sensitivity"] == sensitivity and OPENNESS[open_type] > OPENNESS[rule["allowed_open_type"]]:
+            raise DomainError(
+                _("按本部门分级分类细则（第 %(n)s 版），“%(level)s”最多只能“%(allowed)s”。")
+                % {
+                    "n": rule_set.number,
+                    "level": Sensitivity(sensitivity).label,
+                    "allowed": OpenType(rule["allowed_open_type"]).label,
+                },
+                code="against_classification_rules",
+                details={"field": "open_type"},
+            )

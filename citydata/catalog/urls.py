@@ -8,7 +8,13 @@ urlpatterns = [
     path("datasets/", views.dataset_list, name="dataset_list"),
     path("datasets/<str:slug>/", views.dataset_detail, name="dataset_detail"),
     path("departments/<str:code>/", views.department_detail, name="department_detail"),
+    path("departments/<str:code>/classification/", views.department_rules, name="department_rules"),
     path("standards/", views.standard_page, name="standard"),
+    path(
+        "manage/departments/<str:code>/classification/",
+        manage_views.classification_rules_view,
+        name="manage_classification_rules",
+    ),
     path("manage/catalog/", manage_views.coverage_view, name="manage_coverage"),
     path("manage/open-lists/", manage_views.open_list_queue_view, name="manage_open_lists"),
     path("manage/open-lists/<int:pk>/", manage_views.open_list_review_view, name="manage_open_list"),

@@ -96,3 +96,36 @@ def standard_page(request):
     from citydata.catalog import standard
 
     return render(request, "catalog/standard.html", {"rules": standard.rules()})
+
+
+def department_rules(request, code: str):
+    """A department's classification rules (分级分类细则), current version and history, public."""
+    from citydata.accounts.models import Department
+    from citydata.catalog.models import ClassificationRuleSet, Masking, OpenType, Sensitivity
+
+    department = Department.objects.filter(code=code.upper()[:32]).first()
+    if department is None:
+        raise Http404
+    versions = list(ClassificationRuleSet.objects.filter(department=department).order_by("-number")[:50])
+    try:
+        number = int(request.GET.get("v") or (versions[0].number if versions else 0))
+    except ValueError:
+        raise DomainError(_("版本号必须是数字。"), code="invalid_version") from None
+    shown = next((v for v in versions if v.number == number), None)
+    if versions and shown is None:
+        raise DomainError(_("没有这个版本的细则。"), code="unknown_version")
+    rows = [
+        {
+            "subject": str(Sensitivity(r["sensitivity"]).label) if r["sensitivity"] else r["field_category"],
+            "is_level": bool(r["sensitivity"]),
+            "allowed": str(OpenType(r["allowed_open_type"]).label),
+            "masking": str(Masking(r["masking"]).label),
+            "note": r.get("note", ""),
+        }
+        for r in (shown.rules if shown else [])
+    ]
+    return render(
+        request,
+        "catalog/department_rules.html",
+        {"department": department, "versions": versions, "shown": shown, "rows": rows},
+    )
