@@ -145,6 +145,8 @@ class Dataset(models.Model):
     view_count = models.PositiveIntegerField(_("浏览量"), default=0)
     download_count = models.PositiveIntegerField(_("下载量"), default=0)
     version = models.PositiveIntegerField(default=1, editable=False)
+    source = models.CharField(_("来源平台"), max_length=20, blank=True)
+    source_id = models.CharField(_("来源标识"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("数据集")
@@ -158,6 +160,10 @@ class Dataset(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="withdrawn") | ~Q(withdrawn_reason=""), name="withdrawn_dataset_has_reason"
+            ),
+            # An imported record is imported once: re-running an import finds it by its source identifier.
+            models.UniqueConstraint(
+                fields=["source", "source_id"], condition=~Q(source_id=""), name="dataset_source_id_unique"
             ),
         ]
 

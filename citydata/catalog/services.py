@@ -187,6 +187,8 @@ def dataset_create(
     resources: list[ResourceSpec] = (),  # type: ignore[assignment]
     slug: str = "",
     inventory_entry: InventoryEntry | None = None,
+    source: str = "",
+    source_id: str = "",
 ) -> Dataset:
     """A new draft dataset of `department`."""
     if by is not None:
@@ -210,6 +212,8 @@ def dataset_create(
                 department=department,
                 slug=slug or _unique_slug(values["title"], department),
                 inventory_entry=inventory_entry,
+                source=source,
+                source_id=source_id[:200],
                 **values,
             )
     except IntegrityError:
