@@ -16,6 +16,12 @@ _MESSAGES = {
 }
 
 
+def json_error(status: int, code: str, message, details=None) -> HttpResponse:
+    """An error in the API's shape, for answers given outside ninja's own handlers."""
+    body = {"code": code, "message": str(message), "details": details}
+    return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type="application/json")
+
+
 class ApiErrorShapeMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -28,10 +34,7 @@ class ApiErrorShapeMiddleware:
             and not response.get("Content-Type", "").startswith("application/json")
         ):
             code, message = _MESSAGES.get(response.status_code, ("error", lambda: _("请求无法处理。")))
-            body = {"code": code, "message": message(), "details": None}
-            shaped = HttpResponse(
-                json.dumps(body, ensure_ascii=False), status=response.status_code, content_type="application/json"
-            )
+            shaped = json_error(response.status_code, code, message())
             if response.has_header("Allow"):
                 shaped["Allow"] = response["Allow"]
             return shaped

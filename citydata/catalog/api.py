@@ -77,11 +77,7 @@ def _dataset_for_edit(slug: str) -> Dataset:
 
 
 def _reload(dataset: Dataset) -> Dataset:
-    return (
-        Dataset.objects.select_related("department")
-        .prefetch_related("domains", "fields", "resources")
-        .get(pk=dataset.pk)
-    )
+    return queries.datasets_with_details().get(pk=dataset.pk)
 
 
 @router.post(

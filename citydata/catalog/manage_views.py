@@ -68,6 +68,7 @@ def inventory_entry_view(request, pk: int):
     authz.authorize(request.user, "catalog.edit", entry.department)
     initial = {name: getattr(entry, name) for name in forms.InventoryEntryForm.base_fields}
     form = forms.InventoryEntryForm(request.POST or None, initial=initial)
+    form.fields["version"].required = True  # the version the editor saw: a stale one is refused
     if request.method == "POST" and form.is_valid():
         try:
             services.inventory_entry_save(
@@ -75,7 +76,7 @@ def inventory_entry_view(request, pk: int):
                 department=entry.department,
                 entry=entry,
                 data=_entry_data(form),
-                expected_version=form.cleaned_data["version"] or entry.version,
+                expected_version=form.cleaned_data["version"],
             )
         except DomainError as exc:
             apply_domain_error(form, exc)
@@ -124,13 +125,15 @@ def dataset_edit_view(request, slug: str):
     initial = {name: getattr(dataset, name) for name in forms.DatasetForm.base_fields if name != "domains"}
     initial["domains"] = list(dataset.domains.all())
     form = forms.DatasetForm(request.POST or None, initial=initial)
+    form.fields["version"].required = True
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         domains = list(data.pop("domains"))
-        version = data.pop("version") or dataset.version
+        version = data.pop("version")
         try:
-            dataset = services.dataset_update(by=request.user, dataset=dataset, data=data, expected_version=version)
-            dataset.domains.set(domains)
+            dataset = services.dataset_update(
+                by=request.user, dataset=dataset, data=data, domains=domains, expected_version=version
+            )
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:

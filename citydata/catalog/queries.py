@@ -179,16 +179,18 @@ def dataset_page(flt: CatalogFilter, *, cursor: str | None, limit: Any) -> Page:
     return paginate_keyset(queryset, order=SORTS[flt.sort], cursor=cursor, limit=limit)
 
 
+def datasets_with_details() -> QuerySet[Dataset]:
+    """Datasets with everything their page and detail endpoint show, in a fixed number of queries."""
+    return Dataset.objects.select_related("department", "inventory_entry").prefetch_related(
+        "domains", "fields", "resources"
+    )
+
+
 def dataset_for_view(slug: str, user=None) -> Dataset:
     """A dataset as the public (or, for drafts, its department's staff) may see it."""
     from citydata.accounts import authz
 
-    dataset = (
-        Dataset.objects.select_related("department", "inventory_entry")
-        .prefetch_related("domains", "fields", "resources")
-        .filter(slug=slug[:100])
-        .first()
-    )
+    dataset = datasets_with_details().filter(slug=slug[:100]).first()
     if dataset is None:
         raise Dataset.DoesNotExist
     if dataset.status != DatasetStatus.PUBLISHED and not (

@@ -126,8 +126,8 @@ def inventory_entry_save(
         entry = InventoryEntry.objects.create(department=department, **values)
         audit.record(by, "inventory.create", entry)
         return entry
-    _update_with_version(entry, values, expected_version)
     before = {k: getattr(entry, k) for k in values}
+    _update_with_version(entry, values, expected_version)
     entry.refresh_from_db()
     audit.record(by, "inventory.update", entry, changes=audit.diff(before, {k: getattr(entry, k) for k in values}))
     return entry
@@ -228,8 +228,12 @@ def dataset_create(
 
 
 @transaction.atomic
-def dataset_update(*, by: User, dataset: Dataset, data: dict[str, Any], expected_version: int) -> Dataset:
+def dataset_update(
+    *, by: User, dataset: Dataset, data: dict[str, Any], expected_version: int, domains: list[Domain] | None = None
+) -> Dataset:
     authz.authorize(by, "catalog.edit", dataset.department)
+    if domains is not None and not domains:
+        raise _field_error("domains", _("请至少选择一个领域。"))
     values = {k: data[k] for k in DATASET_FIELDS if k in data}
     if "open_type" in values:
         _check_choice("open_type", values["open_type"], OpenType)
@@ -241,9 +245,15 @@ def dataset_update(*, by: User, dataset: Dataset, data: dict[str, Any], expected
         if field in values and not str(values[field]).strip():
             raise _field_error(field, _("此项必须填写。"))
     before = {k: getattr(dataset, k) for k in values}
+    after = dict(values)
+    if domains is not None:
+        before["domains"] = sorted(dataset.domains.values_list("code", flat=True))
+        after["domains"] = sorted(d.code for d in domains)
     _update_with_version(dataset, values, expected_version)
+    if domains is not None:
+        dataset.domains.set(domains)
     dataset.refresh_from_db()
-    audit.record(by, "dataset.update", dataset, changes=audit.diff(before, {k: getattr(dataset, k) for k in values}))
+    audit.record(by, "dataset.update", dataset, changes=audit.diff(before, after))
     return dataset
 
 
@@ -303,6 +313,14 @@ def dataset_count_view(dataset: Dataset) -> None:
     Dataset.objects.filter(pk=dataset.pk).update(view_count=F("view_count") + 1)
 
 
+def _next_number(model, department: Department) -> int:
+    """The next version number of one of a department's versioned documents. Call it after locking
+    the department row, so two publishers cannot take the same number."""
+    Department.objects.select_for_update().filter(pk=department.pk).first()
+    last = model.objects.filter(department=department).order_by("-number").values_list("number", flat=True).first()
+    return (last or 0) + 1
+
+
 # --- open list versions (R2.3) ------------------------------------------------------------------
 
 SNAPSHOT_FIELDS = ("code", "name", "open_type", "sensitivity", "legal_basis_name", "legal_basis_article")
@@ -313,7 +331,7 @@ def open_list_submit(*, by: User | None, department: Department, note: str = "")
     """Freeze the department's inventory as a new open-list version and send it to the operators."""
     if by is not None:
         authz.authorize(by, "catalog.edit", department)
-    Department.objects.select_for_update().filter(pk=department.pk).first()  # one submitter at a time
+    number = _next_number(OpenListVersion, department)  # locks the department: one submitter at a time
     if OpenListVersion.objects.filter(department=department, status=OpenListStatus.SUBMITTED).exists():
         raise Conflict(_("已有一个版本在等待审核，请等待审核结果后再提交。"), code="review_pending")
     entries = list(InventoryEntry.objects.filter(department=department).order_by("code").values(*SNAPSHOT_FIELDS))
@@ -326,10 +344,9 @@ def open_list_submit(*, by: User | None, department: Department, note: str = "")
             % {"n": len(pending), "code": pending[0]},
             code="unclassified_entries",
         )
-    last = OpenListVersion.objects.filter(department=department).order_by("-number").first()
     version = OpenListVersion.objects.create(
         department=department,
-        number=(last.number + 1) if last else 1,
+        number=number,
         entries=entries,
         note=note[:200],
         submitted_by=by,
@@ -401,10 +418,12 @@ def classification_rules_publish(
     keys = [(r["sensitivity"], r["field_category"]) for r in cleaned]
     if len(keys) != len(set(keys)):
         raise DomainError(_("同一数据级别或字段类别只能有一条规则。"), code="duplicate_rule")
-    Department.objects.select_for_update().filter(pk=department.pk).first()
-    last = ClassificationRuleSet.objects.filter(department=department).order_by("-number").first()
     rule_set = ClassificationRuleSet.objects.create(
-        department=department, number=(last.number + 1) if last else 1, rules=cleaned, note=note[:200], published_by=by
+        department=department,
+        number=_next_number(ClassificationRuleSet, department),
+        rules=cleaned,
+        note=note[:200],
+        published_by=by,
     )
     audit.record(by, "classification_rules.publish", rule_set)
     return rule_set

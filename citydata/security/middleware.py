@@ -78,13 +78,13 @@ class RequestContextMiddleware:
 
 
 def bad_request(request):
-    from django.http import JsonResponse
     from django.shortcuts import render
     from django.utils.translation import gettext as _
 
-    if request.path.startswith("/api/"):
-        body = {"code": "bad_request", "message": _("请求地址含有无效字符。"), "details": None}
-        return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
+    from citydata.api_middleware import API_PREFIX, json_error
+
+    if request.path.startswith(API_PREFIX):
+        return json_error(400, "bad_request", _("请求地址含有无效字符。"))
     return render(request, "400.html", {"reason": _("请求地址含有无效字符。")}, status=400)
 
 

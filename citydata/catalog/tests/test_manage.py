@@ -111,3 +111,23 @@ def test_public_department_page_lists_the_open_list_with_legal_bases(client, dep
     page = client.get("/departments/GAJ/").content.decode()
     assert "户籍人口个人信息" in page and "个人信息保护法" in page and "第十三条" in page
     assert client.get("/departments/NOPE/").status_code == 404
+
+
+def test_edit_forms_carry_one_version_and_domains_changes_are_audited(client_for, jtj_draft):
+    from citydata.security.models import AuditEvent
+
+    client = client_for("provider", "JTJ")
+    page = client.get("/manage/datasets/jtj-draft/").content.decode()
+    assert page.count('name="version"') == 1
+    form = {
+        "title": "绵阳市公交线路",
+        "description": "线路",
+        "domains": ["transport", "commerce"],
+        "open_type": "open",
+        "update_frequency": "monthly",
+    }
+    missing = client.post("/manage/datasets/jtj-draft/", form)
+    assert missing.status_code == 400  # no version, no blind overwrite
+    assert client.post("/manage/datasets/jtj-draft/", {**form, "version": jtj_draft.version}).status_code == 302
+    event = AuditEvent.objects.filter(action="dataset.update").latest("seq")
+    assert event.changes["domains"] == {"before": ["transport"], "after": ["commerce", "transport"]}
