@@ -20,6 +20,11 @@ def _test_settings(settings, tmp_path):
     from citydata.accounts import messaging
 
     messaging.sms_outbox.clear()
+    yield
+    # A request in English leaves English active in this thread; the next test starts in Chinese.
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -96,6 +96,14 @@ declare(
 declare(
     "CITYDATA_ANNUAL_TARGET", 500, "Datasets the city plans to have opened this year (R1.2), shown as progress.", int
 )
+declare(
+    "CITYDATA_OPEN_TYPE_LABELS",
+    [],
+    "The city's own words for the open types, as type=label pairs, e.g. "
+    "`closed=禁止开放,conditional=受限开放`. Types: open, conditional, closed, pending. Unset types keep "
+    "the national wording (无条件开放 / 有条件开放 / 不予开放 / 待分类).",
+    list,
+)
 declare("CITYDATA_PLATFORM_NAME", "绵阳市公共数据开放平台", "The platform's name, shown in the header and titles.")
 declare("CITYDATA_PLATFORM_NAME_EN", "Mianyang Public Data Open Platform", "The platform's name in English.")
 declare("CITYDATA_ORGANISER", "绵阳市政务服务监督管理局", "The site's organiser (主办单位), shown in the footer.")

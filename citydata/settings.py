@@ -146,6 +146,15 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 ANNUAL_TARGET = setting("CITYDATA_ANNUAL_TARGET")
+OPEN_TYPE_LABELS = dict(
+    (key.strip(), label.strip())
+    for key, _, label in (pair.partition("=") for pair in setting("CITYDATA_OPEN_TYPE_LABELS"))
+)
+if set(OPEN_TYPE_LABELS) - {"open", "conditional", "closed", "pending"} or not all(OPEN_TYPE_LABELS.values()):
+    raise ImproperlyConfigured(
+        "CITYDATA_OPEN_TYPE_LABELS takes type=label pairs with types open, conditional, closed or pending, "
+        f"got {setting('CITYDATA_OPEN_TYPE_LABELS')!r}"
+    )
 PLATFORM_NAME = setting("CITYDATA_PLATFORM_NAME")
 PLATFORM_NAME_EN = setting("CITYDATA_PLATFORM_NAME_EN")
 PLATFORM_ORGANISER = setting("CITYDATA_ORGANISER")

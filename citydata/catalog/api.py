@@ -14,7 +14,7 @@ from citydata.accounts.authz import authorize
 from citydata.accounts.models import Department
 from citydata.api_auth import AUTH
 from citydata.catalog import queries, services
-from citydata.catalog.models import Dataset, Domain
+from citydata.catalog.models import Dataset, Domain, InventoryEntry
 from citydata.catalog.schemas import (
     CoverageOut,
     DatasetDetailOut,
@@ -157,6 +157,20 @@ def create_inventory_entry(request, code: str, body: InventoryEntryIn):
     entry = services.inventory_entry_save(by=request.user, department=department, data=body.dict())
     fields = ("code", "name", "description", "open_type", "legal_basis_name", "legal_basis_article", "legal_basis_url")
     return Status(201, {f: getattr(entry, f) for f in fields})
+
+
+@router.delete(
+    "/departments/{code}/inventory/{entry_code}",
+    response={204: None},
+    auth=AUTH,
+    summary="Remove an inventory entry no dataset publishes (department staff)",
+)
+def delete_inventory_entry(request, code: str, entry_code: str, version: int | None = None):
+    entry = get_object_or_404(
+        InventoryEntry.objects.select_related("department"), department__code=code.upper()[:32], code=entry_code[:60]
+    )
+    services.inventory_entry_delete(by=request.user, entry=entry, expected_version=version)
+    return Status(204, None)
 
 
 @router.get("/catalog/coverage", response=list[CoverageOut], auth=AUTH, summary="Open-list coverage (operators)")

@@ -92,6 +92,19 @@ def inventory_entry_view(request, pk: int):
 
 
 @login_required
+@require_POST
+def inventory_entry_delete_view(request, pk: int):
+    entry = get_object_or_404(InventoryEntry.objects.select_related("department"), pk=pk)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        raise DomainError(_("页面已过期，请刷新后重试。"), code="stale_version") from None
+    services.inventory_entry_delete(by=request.user, entry=entry, expected_version=version)
+    messages.success(request, _("数据资源“%(name)s”已删除。") % {"name": entry.name})
+    return redirect("catalog:manage_inventory", code=entry.department.code)
+
+
+@login_required
 def datasets_view(request, code: str):
     department = get_object_or_404(Department, code=code)
     authz.authorize(request.user, "catalog.edit", department)

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from citydata.accounts.models import Department
 
 
+def _city_label(value: str, national):
+    """The city's own word for an open type when it configured one (CITYDATA_OPEN_TYPE_LABELS), in Chinese
+    pages; the national wording otherwise and in other languages. Lazy, so the setting is read when shown."""
+
+    def label() -> str:
+        own = settings.OPEN_TYPE_LABELS.get(value)
+        return own if own and (get_language() or "zh").startswith("zh") else str(national)
+
+    return lazy(label, str)()
+
+
 class OpenType(models.TextChoices):
     """The three tiers of opening (R2.1), plus entries registered but not yet classified."""
 
-    OPEN = "open", _("无条件开放")
-    CONDITIONAL = "conditional", _("有条件开放")
-    CLOSED = "closed", _("不予开放")
-    PENDING = "pending", _("待分类")
+    OPEN = "open", _city_label("open", _("无条件开放"))
+    CONDITIONAL = "conditional", _city_label("conditional", _("有条件开放"))
+    CLOSED = "closed", _city_label("closed", _("不予开放"))
+    PENDING = "pending", _city_label("pending", _("待分类"))
 
 
 OPEN_LIST_TYPES = (OpenType.OPEN, OpenType.CONDITIONAL)
@@ -61,8 +75,6 @@ class Domain(models.Model):
     @property
     def label(self) -> str:
         """The name in the active language (the vocabulary is Chinese first)."""
-        from django.utils.translation import get_language
-
         english = (get_language() or "").startswith("en")
         return self.name_en if english and self.name_en else self.name
 

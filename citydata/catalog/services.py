@@ -64,6 +64,10 @@ DATASET_FIELDS = (
 )
 
 
+def _not_a_dataset_message() -> str:
+    return _("“%(closed)s”的数据只登记在数据资源目录中，不能作为数据集发布。") % {"closed": OpenType.CLOSED.label}
+
+
 def _field_error(field: str, message) -> DomainError:
     return DomainError(message, code="invalid", details={"field": field})
 
@@ -82,10 +86,13 @@ def _check_legal_basis(data: dict[str, Any]) -> None:
     if not (data.get("legal_basis_name") or "").strip():
         raise _field_error(
             "legal_basis_name",
-            _("“不予开放”必须填写法律法规或文件依据的名称；没有依据的数据应列入开放清单。"),
+            _("“%(closed)s”必须填写法律法规或文件依据的名称；没有依据的数据应列入开放清单。")
+            % {"closed": OpenType.CLOSED.label},
         )
     if not (data.get("legal_basis_article") or "").strip():
-        raise _field_error("legal_basis_article", _("请填写不予开放所依据的具体条款。"))
+        raise _field_error(
+            "legal_basis_article", _("请填写“%(closed)s”所依据的具体条款。") % {"closed": OpenType.CLOSED.label}
+        )
     url = (data.get("legal_basis_url") or "").strip()
     if url:
         try:
@@ -131,6 +138,26 @@ def inventory_entry_save(
     entry.refresh_from_db()
     audit.record(by, "inventory.update", entry, changes=audit.diff(before, {k: getattr(entry, k) for k in values}))
     return entry
+
+
+@transaction.atomic
+def inventory_entry_delete(*, by: User | None, entry: InventoryEntry, expected_version: int | None = None) -> None:
+    """Remove an entry the department no longer holds. Published open-list versions keep their snapshot,
+    so the removal shows in the next version's comparison. An entry a dataset publishes cannot go."""
+    if by is not None:
+        authz.authorize(by, "catalog.edit", entry.department)
+    linked = list(entry.datasets.values_list("title", flat=True)[:3])
+    if linked:
+        raise Conflict(
+            _("数据集“%(title)s”关联了这项数据资源，请先解除关联或撤回数据集后再删除。") % {"title": linked[0]},
+            code="entry_in_use",
+        )
+    deleted, _rows = InventoryEntry.objects.filter(
+        pk=entry.pk, version=entry.version if expected_version is None else expected_version
+    ).delete()
+    if not deleted:
+        raise Conflict(_("该记录已被他人修改或删除。请重新打开页面查看最新内容。"), code="stale_version")
+    audit.record(by, "inventory.delete", entry, note=f"{entry.code} {entry.name}")
 
 
 def _update_with_version(obj, values: dict[str, Any], expected_version: int | None) -> None:
@@ -200,7 +227,7 @@ def dataset_create(
         raise _field_error("description", _("请填写数据集摘要。"))
     _check_choice("open_type", values.get("open_type", OpenType.OPEN), OpenType)
     if values.get("open_type") in (OpenType.CLOSED, OpenType.PENDING):
-        raise _field_error("open_type", _("不予开放的数据只登记在数据资源目录中，不能作为数据集发布。"))
+        raise _field_error("open_type", _not_a_dataset_message())
     _check_choice("update_frequency", values.get("update_frequency", ""), Frequency)
     if not domains:
         raise _field_error("domains", _("请至少选择一个领域。"))
@@ -238,7 +265,7 @@ def dataset_update(
     if "open_type" in values:
         _check_choice("open_type", values["open_type"], OpenType)
         if values["open_type"] in (OpenType.CLOSED, OpenType.PENDING):
-            raise _field_error("open_type", _("不予开放的数据只登记在数据资源目录中，不能作为数据集发布。"))
+            raise _field_error("open_type", _not_a_dataset_message())
     if "update_frequency" in values:
         _check_choice("update_frequency", values["update_frequency"], Frequency)
     for field in ("title", "description"):

@@ -25,6 +25,7 @@ urlpatterns = [
     ),
     path("manage/departments/<str:code>/inventory/", manage_views.inventory_view, name="manage_inventory"),
     path("manage/inventory/<int:pk>/", manage_views.inventory_entry_view, name="manage_inventory_entry"),
+    path("manage/inventory/<int:pk>/delete/", manage_views.inventory_entry_delete_view, name="manage_inventory_delete"),
     path("manage/departments/<str:code>/datasets/", manage_views.datasets_view, name="manage_datasets"),
     path("manage/datasets/<str:slug>/", manage_views.dataset_edit_view, name="manage_dataset"),
     path("manage/datasets/<str:slug>/publish/", manage_views.dataset_publish_view, name="manage_dataset_publish"),

@@ -109,3 +109,14 @@ def test_departments_endpoint(client, key_for):
     key_for("registered")
     codes = [d["code"] for d in client.get("/api/v1/departments").json()]
     assert "JTJ" in codes and "WJW" in codes
+
+
+def test_inventory_entry_is_deleted_through_the_api_by_its_own_department(client, key_for):
+    auth = key_for("provider", "JTJ")
+    entry = {"code": "JTJ-1", "name": "公交线路", "open_type": "open"}
+    assert client.post("/api/v1/departments/JTJ/inventory", entry, content_type="application/json", headers=auth)
+    other = key_for("provider", "WJW")
+    assert client.delete("/api/v1/departments/JTJ/inventory/JTJ-1", headers=other).status_code == 403
+    assert client.delete("/api/v1/departments/JTJ/inventory/JTJ-1?version=9", headers=auth).status_code == 409
+    assert client.delete("/api/v1/departments/JTJ/inventory/JTJ-1", headers=auth).status_code == 204
+    assert client.delete("/api/v1/departments/JTJ/inventory/JTJ-1", headers=auth).status_code == 404

@@ -131,3 +131,36 @@ def test_edit_forms_carry_one_version_and_domains_changes_are_audited(client_for
     assert client.post("/manage/datasets/jtj-draft/", {**form, "version": jtj_draft.version}).status_code == 302
     event = AuditEvent.objects.filter(action="dataset.update").latest("seq")
     assert event.changes["domains"] == {"before": ["transport"], "after": ["commerce", "transport"]}
+
+
+def test_an_entry_is_deleted_only_by_its_department_and_only_when_no_dataset_uses_it(client_for, department, jtj_draft):
+    department("WJW")
+    entry = services.inventory_entry_save(
+        by=None, department=department("JTJ"), data={"code": "JTJ-7", "name": "公交线路", "open_type": "open"}
+    )
+    other = client_for("provider", "WJW")
+    assert other.post(f"/manage/inventory/{entry.pk}/delete/", {"version": entry.version}).status_code == 403
+    Dataset.objects.filter(pk=jtj_draft.pk).update(inventory_entry=entry)
+    own = client_for("provider", "JTJ")
+    refused = own.post(f"/manage/inventory/{entry.pk}/delete/", {"version": entry.version})
+    assert refused.status_code == 409 and "绵阳市公交线路" in refused.content.decode()
+    Dataset.objects.filter(pk=jtj_draft.pk).update(inventory_entry=None)
+    stale = own.post(f"/manage/inventory/{entry.pk}/delete/", {"version": entry.version + 1})
+    assert stale.status_code == 409 and InventoryEntry.objects.filter(pk=entry.pk).exists()
+    assert own.post(f"/manage/inventory/{entry.pk}/delete/", {"version": entry.version}).status_code == 302
+    assert not InventoryEntry.objects.filter(pk=entry.pk).exists()
+    from citydata.security.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="inventory.delete", object_id=str(entry.pk)).exists()
+
+
+def test_city_wording_of_open_types_shows_everywhere(client_for, department, settings):
+    settings.OPEN_TYPE_LABELS = {"closed": "禁止开放", "conditional": "受限开放"}
+    department("JTJ")
+    provider = client_for("provider", "JTJ")
+    no_basis = {"code": "JTJ-9", "name": "涉密设施", "open_type": "closed", "sensitivity": "general"}
+    refused = provider.post("/manage/departments/JTJ/inventory/", no_basis).content.decode()
+    assert "“禁止开放”必须填写" in refused
+    assert '<option value="conditional">受限开放</option>' in refused
+    english = provider.get("/manage/departments/JTJ/inventory/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "受限开放" not in english

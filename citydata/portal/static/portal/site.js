@@ -8,4 +8,12 @@
       }
     });
   }
+  // Forms that destroy something ask first; the server still checks everything.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) {
+        event.preventDefault();
+      }
+    });
+  });
 })();
