@@ -8,14 +8,15 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from ninja import Query, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 
 from citydata.accounts.authz import authorize
 from citydata.accounts.models import Department
 from citydata.api_auth import AUTH
-from citydata.catalog import queries, services
+from citydata.catalog import bulk, queries, services
 from citydata.catalog.models import Dataset, Domain, InventoryEntry
 from citydata.catalog.schemas import (
+    BulkReportOut,
     CoverageOut,
     DatasetDetailOut,
     DatasetIn,
@@ -171,6 +172,42 @@ def delete_inventory_entry(request, code: str, entry_code: str, version: int | N
     )
     services.inventory_entry_delete(by=request.user, entry=entry, expected_version=version)
     return Status(204, None)
+
+
+@router.post(
+    "/departments/{code}/import",
+    response=BulkReportOut,
+    auth=AUTH,
+    summary="Import inventory entries or datasets from the spreadsheet template (department staff)",
+)
+def bulk_import(
+    request,
+    code: str,
+    kind: Form[Literal["inventory", "datasets"]],
+    file: File[UploadedFile],
+    valid_only: Form[bool] = False,
+):
+    """All rows or none: when a row is refused nothing is imported (400, `rows_refused`, with each row's problem),
+    unless `valid_only` is set, in which case the valid rows are imported and the refused ones reported."""
+    department = get_object_or_404(Department, code=code.upper()[:32])
+    if file.size and file.size > bulk.MAX_BYTES:
+        raise bulk.BulkFileError(_("文件超过 %(mb)s MB，请分成几个文件导入。") % {"mb": bulk.MAX_BYTES // 2**20})
+    report = bulk.import_file(
+        by=request.user,
+        department=department,
+        kind=kind,
+        filename=file.name or "",
+        raw=file.read(),
+        valid_only=valid_only,
+    )
+    body = {**report.__dict__, "refused_rows": report.refused_rows, "errors": [e.__dict__ for e in report.errors]}
+    if not report.committed:
+        raise DomainError(
+            _("%(n)s 行有问题，本次没有导入任何内容。") % {"n": report.refused_rows},
+            code="rows_refused",
+            details=body,
+        )
+    return body
 
 
 @router.get("/catalog/coverage", response=list[CoverageOut], auth=AUTH, summary="Open-list coverage (operators)")

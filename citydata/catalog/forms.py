@@ -109,3 +109,18 @@ class ClassificationRulesForm(forms.Form):
                     }
                 )
         return rules
+
+
+class BulkImportForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("导入内容"),
+        choices=[("inventory", _("数据资源目录")), ("datasets", _("数据集（含字段表）"))],
+        widget=forms.RadioSelect,
+        initial="inventory",
+    )
+    file = forms.FileField(label=_("模板文件"), help_text=_("按模板填写的 .xlsx 或 .csv 文件，最大 10 MB、5000 行。"))
+    valid_only = forms.BooleanField(
+        label=_("只导入没有问题的行"),
+        required=False,
+        help_text=_("不勾选时，只要有一行有问题就全部不导入，便于改正后整体重新导入。"),
+    )

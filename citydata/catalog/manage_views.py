@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import Http404, HttpResponse
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_POST
 from citydata.accounts import authz
 from citydata.accounts.forms import apply_domain_error
 from citydata.accounts.models import Department
-from citydata.catalog import forms, queries, services, standard
+from citydata.catalog import bulk, forms, queries, services, standard
 from citydata.catalog.models import Dataset, InventoryEntry, OpenListStatus, OpenListVersion
 from citydata.errors import DomainError
 from citydata.paging import paginate_desc
@@ -257,3 +258,51 @@ def classification_rules_view(request, code: str):
         {"department": department, "form": form, "current": current},
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+def bulk_import_view(request, code: str):
+    """Import the department's inventory or datasets from the spreadsheet template."""
+    department = get_object_or_404(Department, code=code)
+    authz.authorize(request.user, "catalog.edit", department)
+    form = forms.BulkImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > bulk.MAX_BYTES:
+            form.add_error("file", _("文件超过 %(mb)s MB，请分成几个文件导入。") % {"mb": bulk.MAX_BYTES // 2**20})
+        else:
+            try:
+                report = bulk.import_file(
+                    by=request.user,
+                    department=department,
+                    kind=form.cleaned_data["kind"],
+                    filename=upload.name,
+                    raw=upload.read(),
+                    valid_only=form.cleaned_data["valid_only"],
+                )
+            except bulk.BulkFileError as exc:
+                apply_domain_error(form, exc)
+    refused = bool(form.errors) or (report is not None and not report.committed)
+    return render(
+        request,
+        "catalog/manage/bulk_import.html",
+        {"department": department, "form": form, "report": report, "kinds": bulk.KINDS},
+        status=400 if refused else 200,
+    )
+
+
+@login_required
+def bulk_template_view(request, kind: str, ext: str):
+    """The empty template to fill in, as Excel (with the field sheet and a guide) or CSV."""
+    if kind not in bulk.KINDS or ext not in ("xlsx", "csv"):
+        raise Http404
+    if ext == "xlsx":
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        body = bulk.template_xlsx(kind)
+    else:
+        content_type, body = "text/csv; charset=utf-8", bulk.template_csv(kind)
+    response = HttpResponse(body, content_type=content_type)
+    name = f"citydata-{kind}-template.{ext}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -179,3 +179,21 @@ class CoverageOut(Schema):
     without_basis: int
     on_open_list: int
     share: float | None
+
+
+class BulkRowErrorOut(Schema):
+    sheet: str
+    row: int
+    column: str
+    message: str
+
+
+class BulkReportOut(Schema):
+    kind: str
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    refused_rows: int
+    ignored_columns: list[str]
+    errors: list[BulkRowErrorOut]

@@ -15,6 +15,8 @@ urlpatterns = [
         manage_views.classification_rules_view,
         name="manage_classification_rules",
     ),
+    path("manage/departments/<str:code>/import/", manage_views.bulk_import_view, name="manage_bulk_import"),
+    path("manage/import/templates/<str:kind>.<str:ext>", manage_views.bulk_template_view, name="manage_bulk_template"),
     path("manage/catalog/", manage_views.coverage_view, name="manage_coverage"),
     path("manage/open-lists/", manage_views.open_list_queue_view, name="manage_open_lists"),
     path("manage/open-lists/<int:pk>/", manage_views.open_list_review_view, name="manage_open_list"),
