@@ -14,7 +14,7 @@ from citydata.accounts.authz import authorize
 from citydata.accounts.models import Department
 from citydata.api_auth import AUTH
 from citydata.catalog import bulk, queries, services
-from citydata.catalog.models import Dataset, Domain, InventoryEntry
+from citydata.catalog.models import Dataset, Domain, InventoryEntry, Resource
 from citydata.catalog.schemas import (
     BulkReportOut,
     CoverageOut,
@@ -24,9 +24,11 @@ from citydata.catalog.schemas import (
     DatasetPatchIn,
     DepartmentOut,
     DomainOut,
+    FieldsIn,
     InventoryEntryIn,
     InventoryEntryOut,
     InventoryPageOut,
+    ResourceIn,
     WithdrawIn,
 )
 from citydata.errors import DomainError
@@ -112,6 +114,34 @@ def update_dataset(request, slug: str, body: DatasetPatchIn):
     changes = {k: v for k, v in body.dict(exclude={"version"}).items() if v is not None}
     dataset = services.dataset_update(by=request.user, dataset=dataset, data=changes, expected_version=body.version)
     return queries.dataset_detail(_reload(dataset))
+
+
+@router.put("/datasets/{slug}/fields", response=DatasetDetailOut, auth=AUTH, summary="Replace a dataset's field list")
+def replace_fields(request, slug: str, body: FieldsIn):
+    dataset = services.dataset_fields_set(
+        by=request.user,
+        dataset=_dataset_for_edit(slug),
+        fields=[services.FieldSpec(**f.dict()) for f in body.fields],
+        expected_version=body.version,
+    )
+    return queries.dataset_detail(_reload(dataset))
+
+
+@router.post(
+    "/datasets/{slug}/resources", response={201: DatasetDetailOut}, auth=AUTH, summary="Add a resource to a dataset"
+)
+def add_resource(request, slug: str, body: ResourceIn):
+    dataset = _dataset_for_edit(slug)
+    services.resource_add(by=request.user, dataset=dataset, spec=services.ResourceSpec(**body.dict()))
+    return Status(201, queries.dataset_detail(_reload(dataset)))
+
+
+@router.delete("/datasets/{slug}/resources/{resource_id}", response={204: None}, auth=AUTH, summary="Remove a resource")
+def delete_resource(request, slug: str, resource_id: int):
+    dataset = _dataset_for_edit(slug)
+    resource = get_object_or_404(Resource, pk=resource_id, dataset=dataset)
+    services.resource_delete(by=request.user, resource=resource)
+    return Status(204, None)
 
 
 @router.post("/datasets/{slug}/publish", response=DatasetDetailOut, auth=AUTH, summary="Publish a dataset")

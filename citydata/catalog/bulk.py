@@ -93,6 +93,9 @@ FIELD_COLUMNS = (
     Column("说明", "description", False, "公交线路的名称"),
     Column("示例", "example", False, "1路"),
     Column("敏感字段", "sensitive", False, "否", gettext_lazy("是或否。")),
+    Column(
+        "字段类别", "category", False, "", gettext_lazy("与本部门分级分类细则中的字段类别一致，例如 个人身份信息。")
+    ),
 )
 
 
@@ -474,10 +477,10 @@ def _field_specs(
                 description=values.get("description", ""),
                 example=values.get("example", ""),
                 sensitive=sensitive in ("是", "Y", "y", "1", "true"),
+                category=values.get("category", ""),
             )
-            _check_lengths(
-                {k: getattr(spec, k) for k in ("title", "unit", "description", "example")}, DatasetField, headers
-            )
+            texts = ("title", "unit", "description", "example", "category")
+            _check_lengths({k: getattr(spec, k) for k in texts}, DatasetField, headers)
             specs[slug].append(spec)
         except _RowRefused as refused:
             report.errors.append(RowError(number, refused.column, refused.message, sheet="字段"))

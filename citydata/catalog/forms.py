@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from citydata.catalog.models import Domain, Frequency, Masking, OpenType, Sensitivity
+from citydata.catalog.models import Domain, FieldType, Frequency, Masking, OpenType, ResourceKind, Sensitivity
 
 
 class InventoryEntryForm(forms.Form):
@@ -123,4 +123,37 @@ class BulkImportForm(forms.Form):
         label=_("只导入没有问题的行"),
         required=False,
         help_text=_("不勾选时，只要有一行有问题就全部不导入，便于改正后整体重新导入。"),
+    )
+
+
+class FieldForm(forms.Form):
+    """One row of the field table. An empty row is ignored; the service checks the list as a whole."""
+
+    name = forms.CharField(label=_("字段名"), max_length=64, required=False)
+    title = forms.CharField(label=_("中文名称"), max_length=60, required=False)
+    type = forms.ChoiceField(label=_("类型"), choices=FieldType.choices, initial=FieldType.STRING)
+    unit = forms.CharField(label=_("单位"), max_length=20, required=False)
+    description = forms.CharField(label=_("说明"), max_length=200, required=False)
+    example = forms.CharField(label=_("示例"), max_length=100, required=False)
+    category = forms.CharField(label=_("字段类别"), max_length=40, required=False)
+    sensitive = forms.BooleanField(label=_("敏感"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("name") and not data.get("title"):
+            self.add_error("title", _("请填写中文名称。"))
+        if data.get("title") and not data.get("name"):
+            self.add_error("name", _("请填写字段名。"))
+        return data
+
+
+FieldFormSet = forms.formset_factory(FieldForm, extra=3, can_delete=True, max_num=300, absolute_max=300)
+
+
+class ResourceForm(forms.Form):
+    name = forms.CharField(label=_("资源名称"), max_length=120)
+    kind = forms.ChoiceField(label=_("类型"), choices=ResourceKind.choices)
+    format = forms.CharField(label=_("格式"), max_length=20, help_text=_("例如 CSV、JSON、XLSX、API。"))
+    url = forms.CharField(
+        label=_("地址"), max_length=500, required=False, help_text=_("接口和实时数据流必填；文件可稍后上传。")
     )

@@ -13,7 +13,7 @@ from citydata.accounts import authz
 from citydata.accounts.forms import apply_domain_error
 from citydata.accounts.models import Department
 from citydata.catalog import bulk, forms, queries, services, standard
-from citydata.catalog.models import Dataset, InventoryEntry, OpenListStatus, OpenListVersion
+from citydata.catalog.models import Dataset, InventoryEntry, OpenListStatus, OpenListVersion, Resource
 from citydata.errors import DomainError
 from citydata.paging import paginate_desc
 
@@ -153,6 +153,15 @@ def dataset_edit_view(request, slug: str):
         else:
             messages.success(request, _("已保存。"))
             return redirect("catalog:manage_dataset", slug=slug)
+    return _dataset_edit_page(request, dataset, form=form, status=400 if form.errors else 200)
+
+
+def _dataset_edit_page(request, dataset: Dataset, *, form=None, resource_form=None, status: int = 200):
+    if form is None:
+        initial = {name: getattr(dataset, name) for name in forms.DatasetForm.base_fields if name != "domains"}
+        initial["domains"] = list(dataset.domains.all())
+        form = forms.DatasetForm(initial=initial)
+    fields = list(dataset.fields.all())
     return render(
         request,
         "catalog/manage/dataset_edit.html",
@@ -160,10 +169,74 @@ def dataset_edit_view(request, slug: str):
             "dataset": dataset,
             "form": form,
             "withdraw_form": forms.WithdrawForm(),
+            "resource_form": resource_form or forms.ResourceForm(),
+            "fields": fields,
+            "resources": list(dataset.resources.all()),
             "findings": standard.check(dataset),
+            "rule_findings": services.field_rule_findings(dataset.department, dataset.open_type, fields),
         },
-        status=400 if form.errors else 200,
+        status=status,
     )
+
+
+@login_required
+def dataset_fields_view(request, slug: str):
+    """Edit a dataset's field table: name, Chinese title, type, unit, description, example, category."""
+    dataset = get_object_or_404(Dataset.objects.select_related("department"), slug=slug)
+    authz.authorize(request.user, "catalog.edit", dataset.department)
+    initial = [{k: getattr(f, k) for k in forms.FieldForm.base_fields} for f in dataset.fields.all()]
+    formset = forms.FieldFormSet(request.POST or None, initial=initial, prefix="f")
+    error = ""
+    if request.method == "POST" and formset.is_valid():
+        specs = [
+            services.FieldSpec(**{k: v for k, v in row.items() if k != "DELETE"})
+            for row in formset.cleaned_data
+            if row.get("name") and not row.get("DELETE")
+        ]
+        try:
+            version = int(request.POST.get("version", ""))
+            services.dataset_fields_set(by=request.user, dataset=dataset, fields=specs, expected_version=version)
+        except ValueError:
+            error = _("页面已过期，请刷新后重试。")
+        except DomainError as exc:
+            error = str(exc.message)
+        else:
+            messages.success(request, _("字段已保存，共 %(n)s 个。") % {"n": len(specs)})
+            return redirect("catalog:manage_dataset", slug=slug)
+    rules = services.current_rules(dataset.department)
+    categories = [r["field_category"] for r in rules.rules if r.get("field_category")] if rules else []
+    return render(
+        request,
+        "catalog/manage/dataset_fields.html",
+        {"dataset": dataset, "formset": formset, "error": error, "categories": categories},
+        status=400 if (error or formset.total_error_count()) else 200,
+    )
+
+
+@login_required
+@require_POST
+def resource_add_view(request, slug: str):
+    dataset = get_object_or_404(Dataset.objects.select_related("department"), slug=slug)
+    authz.authorize(request.user, "catalog.edit", dataset.department)
+    form = forms.ResourceForm(request.POST)
+    if form.is_valid():
+        try:
+            services.resource_add(by=request.user, dataset=dataset, spec=services.ResourceSpec(**form.cleaned_data))
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("资源已添加。"))
+            return redirect("catalog:manage_dataset", slug=slug)
+    return _dataset_edit_page(request, dataset, resource_form=form, status=400)
+
+
+@login_required
+@require_POST
+def resource_delete_view(request, pk: int):
+    resource = get_object_or_404(Resource.objects.select_related("dataset__department"), pk=pk)
+    services.resource_delete(by=request.user, resource=resource)
+    messages.success(request, _("资源“%(name)s”已删除。") % {"name": resource.name})
+    return redirect("catalog:manage_dataset", slug=resource.dataset.slug)
 
 
 @login_required

@@ -205,6 +205,12 @@ class DatasetField(models.Model):
     description = models.CharField(_("说明"), max_length=200, blank=True)
     example = models.CharField(_("示例"), max_length=100, blank=True)
     sensitive = models.BooleanField(_("敏感字段"), default=False)
+    category = models.CharField(
+        _("字段类别"),
+        max_length=40,
+        blank=True,
+        help_text=_("与本部门分级分类细则中的字段类别对应，例如 个人身份信息。"),
+    )
 
     class Meta:
         verbose_name = _("字段")

@@ -255,11 +255,12 @@ def dataset_detail(dataset: Dataset) -> dict[str, Any]:
                 "description": f.description,
                 "example": f.example,
                 "sensitive": f.sensitive,
+                "category": f.category,
             }
             for f in dataset.fields.all()
         ],
         "resources": [
-            {"name": r.name, "kind": r.kind, "format": r.format, "url": r.url, "size_bytes": r.size_bytes}
+            {"id": r.pk, "name": r.name, "kind": r.kind, "format": r.format, "url": r.url, "size_bytes": r.size_bytes}
             for r in dataset.resources.all()
         ],
     }

@@ -58,9 +58,11 @@ class FieldOut(Schema):
     description: str
     example: str
     sensitive: bool
+    category: str
 
 
 class ResourceOut(Schema):
+    id: int
     name: str
     kind: str
     format: str
@@ -98,6 +100,7 @@ class FieldIn(Schema):
     description: Text = Field(default="", max_length=200)
     example: Text = Field(default="", max_length=100)
     sensitive: bool = False
+    category: Text = Field(default="", max_length=40, description="Field category of the classification rules")
 
 
 class ResourceIn(Schema):
@@ -133,6 +136,11 @@ class DatasetPatchIn(Schema):
     spatial_coverage: Text | None = Field(default=None, max_length=100)
     contact_name: Text | None = Field(default=None, max_length=60)
     contact_phone: Text | None = Field(default=None, max_length=40)
+
+
+class FieldsIn(Schema):
+    version: int = Field(description="The dataset's version you last read: a stale one is refused with 409")
+    fields: list[FieldIn] = Field(max_length=300)
 
 
 class WithdrawIn(Schema):

@@ -3,6 +3,7 @@ department, keeps its invariants, changes state in one transaction and records a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from citydata.catalog.models import (
     DatasetField,
     DatasetStatus,
     Domain,
+    FieldType,
     Frequency,
     InventoryEntry,
     Masking,
@@ -72,11 +74,13 @@ def _field_error(field: str, message) -> DomainError:
     return DomainError(message, code="invalid", details={"field": field})
 
 
+def _check_choice_error(field: str, choices) -> DomainError:
+    return _field_error(field, _("取值无效，可选：%(values)s。") % {"values": "、".join(str(c.label) for c in choices)})
+
+
 def _check_choice(field: str, value: str, choices) -> None:
     if value not in choices.values:
-        raise _field_error(
-            field, _("取值无效，可选：%(values)s。") % {"values": "、".join(str(c.label) for c in choices)}
-        )
+        raise _check_choice_error(field, choices)
 
 
 def _check_legal_basis(data: dict[str, Any]) -> None:
@@ -183,6 +187,7 @@ class FieldSpec:
     description: str = ""
     example: str = ""
     sensitive: bool = False
+    category: str = ""
 
 
 @dataclass(frozen=True)
@@ -192,6 +197,94 @@ class ResourceSpec:
     kind: str = ResourceKind.FILE
     url: str = ""
     size_bytes: int | None = None
+
+
+FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def _clean_fields(fields: list[FieldSpec]) -> list[FieldSpec]:
+    """A field list as the standard needs it: valid unique names, a Chinese title, known types, bounded text."""
+    seen: set[str] = set()
+    cleaned = []
+    for number, spec in enumerate(fields, start=1):
+        where = {"field": "fields", "row": number}
+        name = spec.name.strip()
+        if not FIELD_NAME.fullmatch(name):
+            raise DomainError(
+                _("第 %(row)s 个字段的字段名“%(name)s”无效：须以字母开头，只含字母、数字和下划线，最长 64 个字符。")
+                % {"row": number, "name": name},
+                code="invalid_field",
+                details=where,
+            )
+        if name.lower() in seen:
+            raise DomainError(_("字段名“%(name)s”重复了。") % {"name": name}, code="duplicate_field", details=where)
+        seen.add(name.lower())
+        if not spec.title.strip():
+            raise DomainError(_("字段“%(name)s”缺少中文名称。") % {"name": name}, code="invalid_field", details=where)
+        if spec.type not in FieldType.values:
+            raise DomainError(_("字段“%(name)s”的类型无效。") % {"name": name}, code="invalid_field", details=where)
+        limits = {"title": 60, "unit": 20, "description": 200, "example": 100, "category": 40}
+        for attr, limit in limits.items():
+            if len(getattr(spec, attr)) > limit:
+                raise DomainError(
+                    _("字段“%(name)s”的%(what)s过长（最多 %(max)s 个字）。")
+                    % {
+                        "name": name,
+                        "what": getattr(DatasetField._meta.get_field(attr), "verbose_name", attr),
+                        "max": limit,
+                    },
+                    code="invalid_field",
+                    details=where,
+                )
+        cleaned.append(
+            FieldSpec(
+                name=name,
+                title=spec.title.strip(),
+                type=spec.type,
+                unit=spec.unit.strip(),
+                description=spec.description.strip(),
+                example=spec.example.strip(),
+                sensitive=bool(spec.sensitive),
+                category=spec.category.strip(),
+            )
+        )
+    if len(cleaned) > MAX_FIELDS:
+        raise DomainError(
+            _("一个数据集最多 %(max)s 个字段。") % {"max": MAX_FIELDS},
+            code="too_many_fields",
+            details={"field": "fields"},
+        )
+    return cleaned
+
+
+MAX_FIELDS = 300
+MAX_RESOURCES = 50
+
+
+def _clean_resource(spec: ResourceSpec) -> ResourceSpec:
+    name, fmt, url = spec.name.strip(), spec.format.strip().upper(), spec.url.strip()
+    if not name:
+        raise _field_error("name", _("请填写资源名称。"))
+    if not fmt or len(fmt) > 20:
+        raise _field_error("format", _("请填写资源格式，例如 CSV、JSON、API。"))
+    if len(name) > 120 or len(url) > 500:
+        raise _field_error("url" if len(url) > 500 else "name", _("内容过长。"))
+    if spec.kind not in ResourceKind.values:
+        raise _check_choice_error("kind", ResourceKind)
+    if spec.kind != ResourceKind.FILE and not url:
+        raise _field_error("url", _("接口和实时数据流必须填写访问地址。"))
+    on_platform = url.startswith("/") and not url.startswith("//") and not re.search(r"\s", url)
+    if url and not on_platform:  # a path on this platform (/api/v1/…) or a full address elsewhere
+        schemes = ["http", "https"] + (["ws", "wss"] if spec.kind == ResourceKind.STREAM else [])
+        try:
+            URLValidator(schemes=schemes)(url)
+        except ValidationError:
+            raise _field_error(
+                "url", _("访问地址不是有效的网址（应以 %(s)s 开头）。") % {"s": "、".join(schemes)}
+            ) from None
+    if spec.size_bytes is not None and spec.size_bytes < 0:
+        raise _field_error("size_bytes", _("大小不能为负数。"))
+    return ResourceSpec(name=name, format=fmt, kind=spec.kind, url=url, size_bytes=spec.size_bytes)
 
 
 def _unique_slug(base: str, department: Department) -> str:
@@ -233,6 +326,10 @@ def dataset_create(
         raise _field_error("domains", _("请至少选择一个领域。"))
     if inventory_entry is not None and inventory_entry.department_id != department.pk:
         raise _field_error("inventory_entry", _("只能关联本部门的数据资源。"))
+    fields = _clean_fields(list(fields))
+    if len(resources) > MAX_RESOURCES:
+        raise _field_error("resources", _("一个数据集最多 %(max)s 个资源。") % {"max": MAX_RESOURCES})
+    resources = [_clean_resource(r) for r in resources]
     try:
         with transaction.atomic():
             dataset = Dataset.objects.create(
@@ -266,6 +363,8 @@ def dataset_update(
         _check_choice("open_type", values["open_type"], OpenType)
         if values["open_type"] in (OpenType.CLOSED, OpenType.PENDING):
             raise _field_error("open_type", _not_a_dataset_message())
+        if dataset.status == DatasetStatus.PUBLISHED:
+            _check_fields_against_rules(dataset.department, values["open_type"], dataset.fields.all())
     if "update_frequency" in values:
         _check_choice("update_frequency", values["update_frequency"], Frequency)
     for field in ("title", "description"):
@@ -296,6 +395,7 @@ def dataset_publish(*, by: User | None, dataset: Dataset, when=None) -> Dataset:
         raise DomainError(_("发布前请登记数据集的字段（名称、中文名称和说明）。"), code="no_fields")
     if not dataset.resources.exists():
         raise DomainError(_("发布前请至少添加一个资源（文件、接口或实时数据流）。"), code="no_resources")
+    _check_fields_against_rules(dataset.department, dataset.open_type, dataset.fields.all())
     from citydata.catalog import standard
 
     blocking = [f for f in standard.check(dataset) if f.blocking]
@@ -333,6 +433,51 @@ def dataset_withdraw(*, by: User, dataset: Dataset, reason: str) -> Dataset:
         by, "dataset.withdraw", dataset, changes={"status": {"before": "published", "after": "withdrawn"}}, note=reason
     )
     return dataset
+
+
+@transaction.atomic
+def dataset_fields_set(*, by: User, dataset: Dataset, fields: list[FieldSpec], expected_version: int) -> Dataset:
+    """Replace the dataset's field list (the order given is the order shown)."""
+    authz.authorize(by, "catalog.edit", dataset.department)
+    cleaned = _clean_fields(fields)
+    if not cleaned and dataset.status == DatasetStatus.PUBLISHED:
+        raise _field_error("fields", _("已发布的数据集必须保留字段说明。"))
+    if dataset.status == DatasetStatus.PUBLISHED:
+        _check_fields_against_rules(dataset.department, dataset.open_type, cleaned)
+    before = list(dataset.fields.values_list("name", flat=True))
+    _update_with_version(dataset, {}, expected_version)
+    dataset.fields.all().delete()
+    DatasetField.objects.bulk_create(
+        DatasetField(dataset=dataset, position=i, **spec.__dict__) for i, spec in enumerate(cleaned)
+    )
+    dataset.refresh_from_db()
+    audit.record(
+        by, "dataset.fields", dataset, changes={"fields": {"before": before, "after": [f.name for f in cleaned]}}
+    )
+    return dataset
+
+
+@transaction.atomic
+def resource_add(*, by: User, dataset: Dataset, spec: ResourceSpec) -> Resource:
+    authz.authorize(by, "catalog.edit", dataset.department)
+    spec = _clean_resource(spec)
+    if dataset.resources.count() >= MAX_RESOURCES:
+        raise _field_error("name", _("一个数据集最多 %(max)s 个资源。") % {"max": MAX_RESOURCES})
+    resource = Resource.objects.create(dataset=dataset, **spec.__dict__)
+    Dataset.objects.filter(pk=dataset.pk).update(version=F("version") + 1, updated_at=timezone.now())
+    audit.record(by, "resource.add", resource, changes={"dataset": dataset.slug, "url": spec.url})
+    return resource
+
+
+@transaction.atomic
+def resource_delete(*, by: User, resource: Resource) -> None:
+    dataset = Dataset.objects.select_for_update().select_related("department").get(pk=resource.dataset_id)
+    authz.authorize(by, "catalog.edit", dataset.department)
+    if dataset.status == DatasetStatus.PUBLISHED and dataset.resources.count() <= 1:
+        raise Conflict(_("已发布的数据集至少要保留一个资源；请先添加新资源，或撤回数据集。"), code="last_resource")
+    audit.record(by, "resource.delete", resource, changes={"dataset": dataset.slug, "url": resource.url})
+    resource.delete()
+    Dataset.objects.filter(pk=dataset.pk).update(version=F("version") + 1, updated_at=timezone.now())
 
 
 def dataset_count_view(dataset: Dataset) -> None:
@@ -479,3 +624,68 @@ def _check_against_rules(department: Department, sensitivity: str, open_type: st
                 code="against_classification_rules",
                 details={"field": "open_type"},
             )
+
+
+@dataclass(frozen=True)
+class FieldRuleFinding:
+    """What the department's rules say about one field of a dataset, by the field's category."""
+
+    field: str
+    category: str
+    allowed_open_type: str
+    masking: str
+    blocking: bool
+    message: str
+
+
+def field_rule_findings(department: Department, open_type: str, fields) -> list[FieldRuleFinding]:
+    """Match fields (objects with name and category) to the department's field-category rules (R2.4): a field
+    whose category may not be opened this far blocks publication; a required masking is reported."""
+    rule_set = current_rules(department)
+    if rule_set is None or open_type not in OPENNESS:
+        return []
+    by_category = {r["field_category"]: r for r in rule_set.rules if r.get("field_category")}
+    findings = []
+    for field in fields:
+        rule = by_category.get(field.category)
+        if rule is None:
+            continue
+        allowed, masking = rule["allowed_open_type"], rule["masking"]
+        too_open = OPENNESS[open_type] > OPENNESS[allowed]
+        if too_open:
+            message = _(
+                "字段 %(field)s 属于“%(category)s”，按本部门分级分类细则（第 %(n)s 版）最多只能“%(allowed)s”，"
+                "请删除该字段或改为更严格的开放类型。"
+            )
+        elif masking != Masking.NONE:
+            message = _("字段 %(field)s 属于“%(category)s”，按本部门分级分类细则（第 %(n)s 版）开放前须“%(masking)s”。")
+        else:
+            continue
+        findings.append(
+            FieldRuleFinding(
+                field=field.name,
+                category=field.category,
+                allowed_open_type=allowed,
+                masking=masking,
+                blocking=too_open,
+                message=message
+                % {
+                    "field": field.name,
+                    "category": field.category,
+                    "n": rule_set.number,
+                    "allowed": OpenType(allowed).label,
+                    "masking": Masking(masking).label,
+                },
+            )
+        )
+    return findings
+
+
+def _check_fields_against_rules(department: Department, open_type: str, fields) -> None:
+    blocking = [f for f in field_rule_findings(department, open_type, fields) if f.blocking]
+    if blocking:
+        raise DomainError(
+            blocking[0].message,
+            code="against_classification_rules",
+            details={"field": "open_type", "fields": [f.field for f in blocking]},
+        )

@@ -30,6 +30,9 @@ urlpatterns = [
     path("manage/inventory/<int:pk>/delete/", manage_views.inventory_entry_delete_view, name="manage_inventory_delete"),
     path("manage/departments/<str:code>/datasets/", manage_views.datasets_view, name="manage_datasets"),
     path("manage/datasets/<str:slug>/", manage_views.dataset_edit_view, name="manage_dataset"),
+    path("manage/datasets/<str:slug>/fields/", manage_views.dataset_fields_view, name="manage_dataset_fields"),
+    path("manage/datasets/<str:slug>/resources/", manage_views.resource_add_view, name="manage_resource_add"),
+    path("manage/resources/<int:pk>/delete/", manage_views.resource_delete_view, name="manage_resource_delete"),
     path("manage/datasets/<str:slug>/publish/", manage_views.dataset_publish_view, name="manage_dataset_publish"),
     path("manage/datasets/<str:slug>/withdraw/", manage_views.dataset_withdraw_view, name="manage_dataset_withdraw"),
 ]
