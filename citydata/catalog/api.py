@@ -28,6 +28,7 @@ from citydata.catalog.schemas import (
     InventoryEntryIn,
     InventoryEntryOut,
     InventoryPageOut,
+    ProgressOut,
     ResourceIn,
     WithdrawIn,
 )
@@ -238,6 +239,17 @@ def bulk_import(
             details=body,
         )
     return body
+
+
+@router.get("/catalog/progress", response=ProgressOut, summary="Datasets opened against the annual target (R1.2)")
+def catalog_progress(
+    request,
+    year: int | None = None,
+    department: str = Query("", max_length=32),
+    domain: str = Query("", max_length=40),
+):
+    result = queries.progress(**queries.progress_args({"year": year, "department": department, "domain": domain}))
+    return {**result.__dict__, "share": result.share}
 
 
 @router.get("/catalog/coverage", response=list[CoverageOut], auth=AUTH, summary="Open-list coverage (operators)")

@@ -205,3 +205,27 @@ class BulkReportOut(Schema):
     refused_rows: int
     ignored_columns: list[str]
     errors: list[BulkRowErrorOut]
+
+
+class MonthPointOut(Schema):
+    month: dt.date
+    opened: int
+    cumulative: int
+
+
+class GroupProgressOut(Schema):
+    code: str
+    name: str
+    this_year: int
+    total: int
+
+
+class ProgressOut(Schema):
+    year: int
+    target: int = Field(description="The city's annual target (CITYDATA_ANNUAL_TARGET)")
+    this_year: int = Field(description="Datasets first published this year and still published")
+    total: int
+    share: float
+    months: list[MonthPointOut]
+    departments: list[GroupProgressOut]
+    domains: list[GroupProgressOut]

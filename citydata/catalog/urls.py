@@ -10,6 +10,7 @@ urlpatterns = [
     path("departments/<str:code>/", views.department_detail, name="department_detail"),
     path("departments/<str:code>/classification/", views.department_rules, name="department_rules"),
     path("standards/", views.standard_page, name="standard"),
+    path("progress/", views.progress_page, name="progress"),
     path(
         "manage/departments/<str:code>/classification/",
         manage_views.classification_rules_view,

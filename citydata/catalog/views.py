@@ -6,8 +6,9 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from citydata.accounts.models import Department
 from citydata.catalog import queries, services
-from citydata.catalog.models import Dataset, OpenListStatus, OpenListVersion
+from citydata.catalog.models import Dataset, Domain, OpenListStatus, OpenListVersion
 from citydata.errors import DomainError
 
 
@@ -128,4 +129,29 @@ def department_rules(request, code: str):
         request,
         "catalog/department_rules.html",
         {"department": department, "versions": versions, "shown": shown, "rows": rows},
+    )
+
+
+def progress_page(request):
+    """Datasets opened against the annual target (R1.2), month by month, per department and domain."""
+    args = queries.progress_args(request.GET)
+    result = queries.progress(**args)
+    peak = max([args["target"], *(m.cumulative for m in result.months)]) or 1
+    bars = []
+    for i, month in enumerate(result.months):
+        height = round(month.cumulative * 160 / peak)
+        bars.append({"point": month, "height": height, "x": 10 + i * 50, "y": 180 - height})
+    return render(
+        request,
+        "catalog/progress.html",
+        {
+            "progress": result,
+            "args": args,
+            "bars": bars,
+            "chart_width": 20 + 50 * max(len(bars), 1),
+            "target_y": 180 - round(args["target"] * 160 / peak),
+            "percent": min(100, round(result.share * 100)),
+            "departments": Department.objects.filter(is_active=True).order_by("code"),
+            "domains": Domain.objects.all(),
+        },
     )
