@@ -169,3 +169,4 @@ def _catalog_edit(user, department) -> bool:
 rule("catalog.publish")(_catalog_edit)
 rule("catalog.view_drafts")(_catalog_edit)
 rule("catalog.review")(_operator)
+rule("catalog.standard")(_operator)

@@ -5,7 +5,16 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from citydata.catalog.models import Domain, FieldType, Frequency, Masking, OpenType, ResourceKind, Sensitivity
+from citydata.catalog.models import (
+    Domain,
+    FieldType,
+    Frequency,
+    Masking,
+    OpenType,
+    ResourceKind,
+    RuleSeverity,
+    Sensitivity,
+)
 
 
 class InventoryEntryForm(forms.Form):
@@ -157,3 +166,43 @@ class ResourceForm(forms.Form):
     url = forms.CharField(
         label=_("地址"), max_length=500, required=False, help_text=_("接口和实时数据流必填；文件可稍后上传。")
     )
+
+
+class StandardRuleForm(forms.Form):
+    """One rule of the standard. Its parameter fields follow the rule kind (numbers, or lists of words)."""
+
+    description = forms.CharField(label=_("规则说明"), max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
+    severity = forms.ChoiceField(label=_("级别"), choices=RuleSeverity.choices)
+    enabled = forms.BooleanField(label=_("启用"), required=False)
+    position = forms.IntegerField(label=_("排序"), min_value=0, max_value=1000, initial=100)
+
+    def __init__(self, *args, kind: str, new: bool = False, **kwargs):
+        from citydata.catalog import standard
+
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        if new:
+            self.fields["code"] = forms.SlugField(label=_("编码"), max_length=40, help_text=_("例如 title-length-2。"))
+            self.order_fields(["code"])
+        for name, kind_of in standard.PARAMS[kind].items():
+            label = standard.PARAM_LABELS.get(name, name)
+            if kind_of is int:
+                self.fields[f"param_{name}"] = forms.IntegerField(label=label, min_value=0, max_value=100_000)
+            else:
+                self.fields[f"param_{name}"] = forms.CharField(
+                    label=label, required=False, max_length=4000, help_text=_("多项用顿号或逗号分隔。")
+                )
+
+    @staticmethod
+    def initial_for(rule) -> dict:
+        initial = {"description": rule.description, "severity": rule.severity, "enabled": rule.enabled}
+        initial["position"] = rule.position
+        for name, value in (rule.params or {}).items():
+            initial[f"param_{name}"] = "、".join(value) if isinstance(value, list) else value
+        return initial
+
+    def data_for_service(self) -> dict:
+        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("param_")}
+        data["params"] = {k[len("param_") :]: v for k, v in self.cleaned_data.items() if k.startswith("param_")}
+        data["kind"] = self.kind
+        return data

@@ -13,7 +13,14 @@ from citydata.accounts import authz
 from citydata.accounts.forms import apply_domain_error
 from citydata.accounts.models import Department
 from citydata.catalog import bulk, forms, queries, services, standard
-from citydata.catalog.models import Dataset, InventoryEntry, OpenListStatus, OpenListVersion, Resource
+from citydata.catalog.models import (
+    Dataset,
+    InventoryEntry,
+    OpenListStatus,
+    OpenListVersion,
+    Resource,
+    StandardRule,
+)
 from citydata.errors import DomainError
 from citydata.paging import paginate_desc
 
@@ -379,3 +386,66 @@ def bulk_template_view(request, kind: str, ext: str):
     name = f"citydata-{kind}-template.{ext}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@login_required
+def standard_rules_view(request):
+    """Operators: every rule of the naming and metadata standard, each editable, and new rules of any kind."""
+    authz.authorize(request.user, "catalog.standard")
+    kind = request.GET.get("kind") or request.POST.get("new_kind") or ""
+    new_form = None
+    if kind in standard.RULE_KINDS:
+        new_form = forms.StandardRuleForm(
+            request.POST if request.POST.get("new_kind") else None, kind=kind, new=True, prefix="new"
+        )
+        if new_form.is_bound and new_form.is_valid():
+            try:
+                rule = services.standard_rule_save(by=request.user, data=new_form.data_for_service())
+            except DomainError as exc:
+                _apply_param_error(new_form, exc)
+            else:
+                messages.success(request, _("规则“%(code)s”已添加。") % {"code": rule.code})
+                return redirect("catalog:manage_standard")
+    return _standard_page(request, new_form=new_form, kind=kind)
+
+
+@login_required
+@require_POST
+def standard_rule_edit_view(request, code: str):
+    authz.authorize(request.user, "catalog.standard")
+    rule = get_object_or_404(StandardRule, code=code)
+    form = forms.StandardRuleForm(request.POST, kind=rule.kind, prefix=rule.code)
+    if form.is_valid():
+        try:
+            services.standard_rule_save(by=request.user, rule=rule, data=form.data_for_service())
+        except DomainError as exc:
+            _apply_param_error(form, exc)
+        else:
+            messages.success(request, _("规则“%(code)s”已保存，立即生效。") % {"code": rule.code})
+            return redirect("catalog:manage_standard")
+    return _standard_page(request, bound={rule.code: form})
+
+
+def _apply_param_error(form, exc: DomainError) -> None:
+    field = exc.details.get("field") if isinstance(exc.details, dict) else None
+    if field and f"param_{field}" in form.fields:
+        form.add_error(f"param_{field}", str(exc.message))
+    else:
+        apply_domain_error(form, exc)
+
+
+def _standard_page(request, *, bound=None, new_form=None, kind: str = ""):
+    bound = bound or {}
+    rows = []
+    for rule in StandardRule.objects.order_by("position", "code"):
+        form = bound.get(rule.code) or forms.StandardRuleForm(
+            initial=forms.StandardRuleForm.initial_for(rule), kind=rule.kind, prefix=rule.code
+        )
+        rows.append({"rule": rule, "form": form, "kind_label": standard.KIND_LABELS.get(rule.kind, rule.kind)})
+    invalid = any(f.errors for f in bound.values()) or (new_form is not None and bool(new_form.errors))
+    return render(
+        request,
+        "catalog/manage/standard_rules.html",
+        {"rows": rows, "new_form": new_form, "kind": kind, "kinds": standard.KIND_LABELS},
+        status=400 if invalid else 200,
+    )

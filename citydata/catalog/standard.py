@@ -12,16 +12,30 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from citydata.catalog.models import Dataset, RuleSeverity, StandardRule
 
 RuleKind = Callable[[Dataset, dict[str, Any]], list[str]]
 RULE_KINDS: dict[str, RuleKind] = {}
+# Each kind's parameters and their types (int or list of words), so operators can edit them in a form.
+PARAMS: dict[str, dict[str, type]] = {}
+KIND_LABELS: dict[str, Any] = {}
+PARAM_LABELS: dict[str, Any] = {
+    "min": gettext_lazy("最少字数"),
+    "max": gettext_lazy("最多字数"),
+    "areas": gettext_lazy("区域名称"),
+    "words": gettext_lazy("禁用词"),
+    "min_length": gettext_lazy("最少字数"),
+    "formats": gettext_lazy("接受的格式"),
+}
 
 
-def rule_kind(name: str) -> Callable[[RuleKind], RuleKind]:
+def rule_kind(name: str, label: Any, **params: type) -> Callable[[RuleKind], RuleKind]:
     def register(fn: RuleKind) -> RuleKind:
         RULE_KINDS[name] = fn
+        PARAMS[name] = params
+        KIND_LABELS[name] = label
         return fn
 
     return register
@@ -38,7 +52,7 @@ class Finding:
         return self.severity == RuleSeverity.BLOCKING
 
 
-@rule_kind("title_length")
+@rule_kind("title_length", gettext_lazy("名称长度"), min=int, max=int)
 def _title_length(dataset: Dataset, params: dict[str, Any]) -> list[str]:
     low, high = int(params.get("min", 4)), int(params.get("max", 50))
     if not low <= len(dataset.title) <= high:
@@ -49,7 +63,7 @@ def _title_length(dataset: Dataset, params: dict[str, Any]) -> list[str]:
     return []
 
 
-@rule_kind("title_area_prefix")
+@rule_kind("title_area_prefix", gettext_lazy("名称以区域开头"), areas=list)
 def _title_area_prefix(dataset: Dataset, params: dict[str, Any]) -> list[str]:
     areas = [str(a) for a in params.get("areas", [])]
     if areas and not any(dataset.title.startswith(area) for area in areas):
@@ -57,7 +71,7 @@ def _title_area_prefix(dataset: Dataset, params: dict[str, Any]) -> list[str]:
     return []
 
 
-@rule_kind("forbidden_words")
+@rule_kind("forbidden_words", gettext_lazy("名称禁用词"), words=list)
 def _forbidden_words(dataset: Dataset, params: dict[str, Any]) -> list[str]:
     found = [w for w in params.get("words", []) if w and w in dataset.title]
     if found:
@@ -65,7 +79,7 @@ def _forbidden_words(dataset: Dataset, params: dict[str, Any]) -> list[str]:
     return []
 
 
-@rule_kind("description")
+@rule_kind("description", gettext_lazy("摘要"), min_length=int)
 def _description(dataset: Dataset, params: dict[str, Any]) -> list[str]:
     problems = []
     minimum = int(params.get("min_length", 20))
@@ -77,7 +91,7 @@ def _description(dataset: Dataset, params: dict[str, Any]) -> list[str]:
     return problems
 
 
-@rule_kind("fields_described")
+@rule_kind("fields_described", gettext_lazy("字段说明齐全"))
 def _fields_described(dataset: Dataset, params: dict[str, Any]) -> list[str]:
     missing = [f.name for f in dataset.fields.all() if not f.title.strip() or not f.description.strip()]
     if missing:
@@ -85,7 +99,7 @@ def _fields_described(dataset: Dataset, params: dict[str, Any]) -> list[str]:
     return []
 
 
-@rule_kind("machine_readable")
+@rule_kind("machine_readable", gettext_lazy("机器可读格式"), formats=list)
 def _machine_readable(dataset: Dataset, params: dict[str, Any]) -> list[str]:
     accepted = {f.upper() for f in params.get("formats", [])}
     if accepted and not any(r.format.upper() in accepted for r in dataset.resources.all()):

@@ -69,3 +69,82 @@ def test_the_edit_page_shows_findings_and_the_standard_page_lists_the_rules(clie
     standard_page = client.get("/standards/").content.decode()
     for rule in StandardRule.objects.filter(enabled=True):
         assert rule.description in standard_page
+
+
+def test_operators_edit_rules_and_the_change_applies_at_once(client_for, department):
+    from citydata.catalog.models import StandardRule
+    from citydata.security.models import AuditEvent
+
+    assert client_for("provider", "JTJ").get("/manage/standards/").status_code == 403
+    operator = client_for("operator")
+    page = operator.get("/manage/standards/")
+    assert page.status_code == 200 and "title-length" in page.content.decode()
+    rule = StandardRule.objects.get(kind="title_length")
+    form = {
+        f"{rule.code}-description": "名称 6 至 30 个字。",
+        f"{rule.code}-severity": "blocking",
+        f"{rule.code}-enabled": "on",
+        f"{rule.code}-position": "5",
+        f"{rule.code}-param_min": "40",
+        f"{rule.code}-param_max": "30",
+    }
+    refused = operator.post(f"/manage/standards/{rule.code}/", form)
+    assert refused.status_code == 400 and "最多字数不能小于最少字数" in refused.content.decode()
+    form[f"{rule.code}-param_min"] = "6"
+    assert operator.post(f"/manage/standards/{rule.code}/", form).status_code == 302
+    rule.refresh_from_db()
+    assert rule.params == {"min": 6, "max": 30} and rule.severity == "blocking"
+    assert AuditEvent.objects.filter(action="standard.update", object_id=str(rule.pk)).exists()
+    assert "名称 6 至 30 个字。" in operator.get("/standards/").content.decode()
+
+    added = operator.post(
+        "/manage/standards/",
+        {
+            "new_kind": "forbidden_words",
+            "new-code": "no-slang",
+            "new-description": "名称不用口语。",
+            "new-severity": "warning",
+            "new-enabled": "on",
+            "new-position": "50",
+            "new-param_words": "啥、咋,整点",
+        },
+    )
+    assert added.status_code == 302
+    assert StandardRule.objects.get(code="no-slang").params == {"words": ["啥", "咋", "整点"]}
+
+
+def test_a_changed_rule_blocks_publication(department, user_with_role):
+    from citydata.catalog import services
+    from citydata.catalog.models import Domain, StandardRule
+    from citydata.errors import DomainError
+
+    operator = user_with_role("operator")
+    services.standard_rule_save(
+        by=operator,
+        data={
+            "kind": "forbidden_words",
+            "code": "no-test",
+            "description": "名称不出现“测试”。",
+            "severity": "blocking",
+            "enabled": True,
+            "params": {"words": "测试"},
+        },
+    )
+    draft = services.dataset_create(
+        by=None,
+        department=department("JTJ"),
+        data={
+            "title": "绵阳市测试公交线路",
+            "description": "全市公交线路的起讫站、首末班时间、票价和途经站点，供出行查询使用。",
+            "update_frequency": "monthly",
+        },
+        domains=[Domain.objects.get(code="transport")],
+        fields=[services.FieldSpec("line", "线路", description="线路名称")],
+        resources=[services.ResourceSpec("线路表", "CSV")],
+    )
+    with pytest.raises(DomainError) as caught:
+        services.dataset_publish(by=None, dataset=draft)
+    assert "测试" in str(caught.value.message)
+    rule = StandardRule.objects.get(code="no-test")
+    services.standard_rule_save(by=operator, rule=rule, data={**rule.__dict__, "params": rule.params, "enabled": False})
+    assert services.dataset_publish(by=None, dataset=draft).status == "published"
