@@ -16,6 +16,7 @@ from citydata.catalog import bulk, forms, queries, services, standard
 from citydata.catalog.models import (
     Dataset,
     InventoryEntry,
+    OpeningTarget,
     OpenListStatus,
     OpenListVersion,
     Resource,
@@ -448,4 +449,50 @@ def _standard_page(request, *, bound=None, new_form=None, kind: str = ""):
         "catalog/manage/standard_rules.html",
         {"rows": rows, "new_form": new_form, "kind": kind, "kinds": standard.KIND_LABELS},
         status=400 if invalid else 200,
+    )
+
+
+@login_required
+def targets_view(request):
+    """Operators: the year's opening targets for the city and for each department (R1.2)."""
+    authz.authorize(request.user, "catalog.targets")
+    from django.conf import settings
+    from django.utils import timezone
+
+    try:
+        year = int(request.POST.get("year") or request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    departments = list(Department.objects.filter(is_active=True).order_by("code"))
+    current = dict(OpeningTarget.objects.filter(year=year).values_list("department__code", "target"))
+    error = ""
+    if request.method == "POST":
+        values: dict[str, int | None] = {}
+        raw_city = request.POST.get("city", "").strip()
+        try:
+            city = int(raw_city) if raw_city else None
+            for d in departments:
+                raw = request.POST.get(f"d_{d.code}", "").strip()
+                values[d.code] = int(raw) if raw else None
+            services.opening_targets_set(by=request.user, year=year, city=city, departments=values)
+        except ValueError:
+            error = _("目标应为整数。")
+        except DomainError as exc:
+            error = str(exc.message)
+        else:
+            messages.success(request, _("%(year)s 年的开放目标已保存。") % {"year": year})
+            return redirect(f"{request.path}?year={year}")
+    rows = [{"department": d, "target": current.get(d.code)} for d in departments]
+    return render(
+        request,
+        "catalog/manage/targets.html",
+        {
+            "year": year,
+            "city": current.get(None),
+            "default": settings.ANNUAL_TARGET,
+            "rows": rows,
+            "error": error,
+            "posted": request.POST,
+        },
+        status=400 if error else 200,
     )

@@ -347,3 +347,28 @@ class ClassificationRuleSet(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department} v{self.number}"
+
+
+class OpeningTarget(models.Model):
+    """How many datasets should be open by the end of `year` (R1.2): city-wide when `department` is empty,
+    else for that department. Without a city row the platform uses CITYDATA_ANNUAL_TARGET."""
+
+    year = models.PositiveSmallIntegerField(_("年份"))
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.CASCADE, related_name="opening_targets"
+    )
+    target = models.PositiveIntegerField(_("目标数量"))
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("开放目标")
+        verbose_name_plural = _("开放目标")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "department"], condition=Q(department__isnull=False), name="target_per_department"
+            ),
+            models.UniqueConstraint(fields=["year"], condition=Q(department__isnull=True), name="target_per_city"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.department or '全市'} {self.target}"

@@ -400,15 +400,21 @@ class GroupProgress:
     name: str
     this_year: int
     total: int
+    target: int | None = None
+
+    @property
+    def share(self) -> float | None:
+        return self.total / self.target if self.target else None
 
 
 @dataclass(frozen=True)
 class Progress:
-    """Datasets opened (currently published, by month of publication) against the city's annual target.
-    A withdrawn dataset no longer counts: the figure is what citizens can use today."""
+    """Datasets open by the end of the year (currently published, by month of publication) against the
+    year's target (R1.2: 500+ open datasets). A withdrawn dataset no longer counts: the figure is what
+    citizens can use today. `target` is None for a department without one, or for a domain."""
 
     year: int
-    target: int
+    target: int | None
     total: int
     this_year: int
     months: list[MonthPoint]
@@ -416,8 +422,16 @@ class Progress:
     domains: list[GroupProgress]
 
     @property
-    def share(self) -> float:
-        return self.this_year / self.target if self.target else 0.0
+    def share(self) -> float | None:
+        return self.total / self.target if self.target else None
+
+
+def city_target(year: int, default: int) -> int:
+    """The city-wide target of `year`: set by operators, else CITYDATA_ANNUAL_TARGET."""
+    from citydata.catalog.models import OpeningTarget
+
+    row = OpeningTarget.objects.filter(year=year, department__isnull=True).values_list("target", flat=True).first()
+    return row or default
 
 
 def progress_args(params) -> dict[str, Any]:
@@ -434,17 +448,28 @@ def progress_args(params) -> dict[str, Any]:
         )
     return {
         "year": int(raw),
-        "target": settings.ANNUAL_TARGET,
+        "default_target": settings.ANNUAL_TARGET,
         "department": str(params.get("department") or "")[:32].upper(),
         "domain": str(params.get("domain") or "")[:40],
     }
 
 
-def progress(year: int, *, target: int, department: str = "", domain: str = "") -> Progress:
-    """The city's progress in `year`, optionally for one department or domain: six queries whatever the size."""
+def progress(year: int, *, default_target: int, department: str = "", domain: str = "") -> Progress:
+    """The city's progress in `year`, optionally for one department or domain: a fixed number of queries."""
+    from citydata.catalog.models import OpeningTarget
+
     start = timezone.make_aware(dt.datetime(year, 1, 1))
     end = timezone.make_aware(dt.datetime(year + 1, 1, 1))
-    base = published()
+    targets: dict[str | None, int] = dict(
+        OpeningTarget.objects.filter(year=year).values_list("department__code", "target")
+    )
+    if domain:
+        target = None
+    elif department:
+        target = targets.get(department)
+    else:
+        target = targets.get(None, default_target)
+    base = published().filter(published_at__lt=end)
     if department:
         base = base.filter(department__code=department)
     if domain:
@@ -472,10 +497,14 @@ def progress(year: int, *, target: int, department: str = "", domain: str = "") 
     department_names = dict(Department.objects.values_list("code", "name"))
     domain_names = {d.code: d.label for d in Domain.objects.all()}
 
-    def grouped(column: str, names: dict[str, str]) -> list[GroupProgress]:
+    def grouped(column: str, names: dict[str, str], with_targets: bool = False) -> list[GroupProgress]:
         rows = base.order_by().values_list(column).annotate(**counts)
         return sorted(
-            (GroupProgress(code, names.get(code, code), y, n) for code, y, n in rows if code is not None),
+            (
+                GroupProgress(code, names.get(code, code), y, n, targets.get(code) if with_targets else None)
+                for code, y, n in rows
+                if code is not None
+            ),
             key=lambda g: (-g.this_year, -g.total, g.code),
         )
 
@@ -485,6 +514,6 @@ def progress(year: int, *, target: int, department: str = "", domain: str = "") 
         total=before + this_year,
         this_year=this_year,
         months=months,
-        departments=grouped("department__code", department_names),
+        departments=grouped("department__code", department_names, with_targets=True),
         domains=grouped("domains__code", domain_names),
     )

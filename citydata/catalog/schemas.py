@@ -218,14 +218,16 @@ class GroupProgressOut(Schema):
     name: str
     this_year: int
     total: int
+    target: int | None
+    share: float | None
 
 
 class ProgressOut(Schema):
     year: int
-    target: int = Field(description="The city's annual target (CITYDATA_ANNUAL_TARGET)")
-    this_year: int = Field(description="Datasets first published this year and still published")
-    total: int
-    share: float
+    target: int | None = Field(description="The year's target: the city's, or the department's; none for a domain")
+    this_year: int = Field(description="Datasets first published in the year and still published")
+    total: int = Field(description="Datasets published by the end of the year and still published")
+    share: float | None = Field(description="total / target")
     months: list[MonthPointOut]
     departments: list[GroupProgressOut]
     domains: list[GroupProgressOut]

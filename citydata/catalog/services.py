@@ -27,6 +27,7 @@ from citydata.catalog.models import (
     Frequency,
     InventoryEntry,
     Masking,
+    OpeningTarget,
     OpenListStatus,
     OpenListVersion,
     OpenType,
@@ -760,3 +761,39 @@ def standard_rule_save(*, by: User | None, data: dict[str, Any], rule: StandardR
     rule.refresh_from_db()
     audit.record(by, "standard.update", rule, changes=audit.diff(before, values))
     return rule
+
+
+# --- opening targets (R1.2) --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def opening_targets_set(*, by: User | None, year: int, city: int | None, departments: dict[str, int | None]) -> None:
+    """Set the year's city-wide target and department targets (None removes a department's target)."""
+    if by is not None:
+        authz.authorize(by, "catalog.targets")
+    if not 2000 <= year <= timezone.localdate().year + 1:
+        raise _field_error("year", _("只能设置 2000 年至明年的目标。"))
+    known = dict(Department.objects.filter(code__in=list(departments)).values_list("code", "pk"))
+    for code, value in [(None, city), *departments.items()]:
+        if value is not None and not 0 < value <= 1_000_000:
+            raise _field_error(code or "city", _("目标应为 1 至 1000000 之间的整数。"))
+        if code is not None and code not in known:
+            raise _field_error(code, _("部门编码 %(code)s 不存在。") % {"code": code})
+    changes: dict[str, Any] = {}
+    for code, value in [(None, city), *departments.items()]:
+        department_id = known.get(code) if code else None
+        rows = OpeningTarget.objects.filter(year=year)
+        rows = rows.filter(department_id=department_id) if department_id else rows.filter(department__isnull=True)
+        current = rows.first()
+        before = current.target if current else None
+        if value == before:
+            continue
+        if value is None:
+            rows.delete()
+        elif current:
+            OpeningTarget.objects.filter(pk=current.pk).update(target=value, updated_at=timezone.now())
+        else:
+            OpeningTarget.objects.create(year=year, department_id=department_id, target=value)
+        changes[code or "city"] = {"before": before, "after": value}
+    if changes:
+        audit.record(by, "catalog.targets", object_type="catalog.openingtarget", object_id=str(year), changes=changes)

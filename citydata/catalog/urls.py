@@ -20,6 +20,7 @@ urlpatterns = [
     path("manage/import/templates/<str:kind>.<str:ext>", manage_views.bulk_template_view, name="manage_bulk_template"),
     path("manage/standards/", manage_views.standard_rules_view, name="manage_standard"),
     path("manage/standards/<str:code>/", manage_views.standard_rule_edit_view, name="manage_standard_rule"),
+    path("manage/progress/targets/", manage_views.targets_view, name="manage_targets"),
     path("manage/catalog/", manage_views.coverage_view, name="manage_coverage"),
     path("manage/open-lists/", manage_views.open_list_queue_view, name="manage_open_lists"),
     path("manage/open-lists/<int:pk>/", manage_views.open_list_review_view, name="manage_open_list"),

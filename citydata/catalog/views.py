@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from citydata.accounts import authz
 from citydata.accounts.models import Department
 from citydata.catalog import queries, services
 from citydata.catalog.models import Dataset, Domain, OpenListStatus, OpenListVersion
@@ -133,10 +134,10 @@ def department_rules(request, code: str):
 
 
 def progress_page(request):
-    """Datasets opened against the annual target (R1.2), month by month, per department and domain."""
+    """Datasets open against the year's target (R1.2), month by month, per department and domain."""
     args = queries.progress_args(request.GET)
     result = queries.progress(**args)
-    peak = max([args["target"], *(m.cumulative for m in result.months)]) or 1
+    peak = max([result.target or 0, *(m.cumulative for m in result.months)]) or 1
     bars = []
     for i, month in enumerate(result.months):
         height = round(month.cumulative * 160 / peak)
@@ -149,9 +150,10 @@ def progress_page(request):
             "args": args,
             "bars": bars,
             "chart_width": 20 + 50 * max(len(bars), 1),
-            "target_y": 180 - round(args["target"] * 160 / peak),
-            "percent": min(100, round(result.share * 100)),
+            "target_y": 180 - round((result.target or 0) * 160 / peak),
+            "percent": None if result.share is None else min(100, round(result.share * 100)),
             "departments": Department.objects.filter(is_active=True).order_by("code"),
             "domains": Domain.objects.all(),
+            "perms_targets": authz.can(request.user, "catalog.targets"),
         },
     )

@@ -18,7 +18,9 @@ def home(request):
     domains = catalog_queries.domain_counts()
     published = catalog_queries.published()
     opened = published.count()
-    target = max(settings.ANNUAL_TARGET, 1)
+    from django.utils import timezone
+
+    target = max(catalog_queries.city_target(timezone.localdate().year, settings.ANNUAL_TARGET), 1)
     return render(
         request,
         "portal/home.html",
@@ -30,7 +32,7 @@ def home(request):
             .distinct()
             .count(),
             "opened": opened,
-            "target": settings.ANNUAL_TARGET,
+            "target": target,
             "progress": min(100, round(opened * 100 / target)),
             "newest": published.select_related("department").order_by("-published_at", "-id")[:6],
             "popular": published.select_related("department").order_by("-download_count", "-id")[:6],

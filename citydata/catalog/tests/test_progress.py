@@ -50,26 +50,26 @@ def catalog(department):
 
 
 def test_progress_counts_by_month_department_and_domain(catalog):
-    result = queries.progress(catalog, target=10)
-    assert (result.this_year, result.total, result.share) == (4, 5, 0.4)
+    result = queries.progress(catalog, default_target=10)
+    assert (result.this_year, result.total, result.target, result.share) == (4, 5, 10, 0.5)
     assert len(result.months) == 12
     assert [(m.opened, m.cumulative) for m in result.months[:3]] == [(3, 4), (0, 4), (1, 5)]
     assert result.months[-1].cumulative == 5
     assert [(g.code, g.this_year, g.total) for g in result.departments] == [("JTJ", 3, 3), ("WJW", 1, 2)]
     assert [(g.code, g.this_year, g.total) for g in result.domains] == [("transport", 3, 3), ("health", 2, 3)]
-    only_health = queries.progress(catalog, target=10, domain="health")
+    only_health = queries.progress(catalog, default_target=10, domain="health")
     assert (only_health.this_year, only_health.total) == (2, 3)
-    assert queries.progress(catalog, target=10, department="WJW").months[0].cumulative == 1
+    assert queries.progress(catalog, default_target=10, department="WJW").months[0].cumulative == 1
 
 
 def test_progress_page_and_api(client, catalog, settings):
     settings.ANNUAL_TARGET = 10
     page = client.get("/progress/", {"year": catalog})
     text = page.content.decode()
-    assert page.status_code == 200 and "<svg" in text and "40%" in text and "目标" in text
+    assert page.status_code == 200 and "<svg" in text and "50%" in text and "目标" in text
     api = client.get("/api/v1/catalog/progress", {"department": "jtj", "year": catalog}).json()
     assert api["this_year"] == 3 and api["departments"] == [
-        {"code": "JTJ", "name": "测试部门JTJ", "this_year": 3, "total": 3}
+        {"code": "JTJ", "name": "测试部门JTJ", "this_year": 3, "total": 3, "target": None, "share": None}
     ]
     future = client.get("/api/v1/catalog/progress", {"year": catalog + 2})
     assert future.status_code == 400 and future.json()["code"] == "invalid_year"
@@ -80,3 +80,23 @@ def test_progress_page_and_api(client, catalog, settings):
 def test_progress_query_count_does_not_grow_with_the_catalog(client, catalog, django_assert_max_num_queries):
     with django_assert_max_num_queries(12):
         client.get("/api/v1/catalog/progress")
+
+
+def test_operators_set_city_and_department_targets(client_for, catalog, department):
+    assert client_for("provider", "JTJ").get("/manage/progress/targets/").status_code == 403
+    operator = client_for("operator")
+    url = f"/manage/progress/targets/?year={catalog}"
+    assert operator.get(url).status_code == 200
+    bad = operator.post(url, {"year": catalog, "city": "0", "d_JTJ": "6"})
+    assert bad.status_code == 400 and "1 至 1000000" in bad.content.decode()
+    assert operator.post(url, {"year": catalog, "city": "20", "d_JTJ": "6", "d_WJW": ""}).status_code == 302
+    result = queries.progress(catalog, default_target=500)
+    assert (result.target, result.share) == (20, 0.25)
+    assert [(g.code, g.target, g.share) for g in result.departments] == [("JTJ", 6, 0.5), ("WJW", None, None)]
+    jtj = queries.progress(catalog, default_target=500, department="JTJ")
+    assert (jtj.target, jtj.share) == (6, 0.5)
+    assert operator.post(url, {"year": catalog, "city": "", "d_JTJ": ""}).status_code == 302
+    assert queries.progress(catalog, default_target=500).target == 500
+    from citydata.security.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="catalog.targets").count() == 2
