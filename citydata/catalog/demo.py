@@ -10,13 +10,14 @@ import datetime as dt
 import random
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from citydata.accounts import services as account_services
 from citydata.accounts.models import Department
 from citydata.catalog import demo_catalog as content
 from citydata.catalog import services
-from citydata.catalog.models import Dataset, Domain, InventoryEntry, OpenListVersion, ResourceKind
+from citydata.catalog.models import Dataset, Domain, InventoryEntry, OpeningTarget, OpenListVersion, ResourceKind
 
 CITY = "绵阳市"
 FIRST_PUBLISHED = dt.datetime(2020, 4, 1, 9, 0, tzinfo=dt.UTC)
@@ -172,4 +173,17 @@ def load() -> dict[str, int]:
             second = services.open_list_submit(by=None, department=department, note="补充登记不予开放的数据资源")
             services.open_list_review(by=None, version=second, approve=True, comment="依据充分，同意发布")
             created["open_lists"] += 1
+
+    # This year's targets: each department a little beyond what it has open, so progress has something to show.
+    year = timezone.localdate().year
+    if not OpeningTarget.objects.filter(year=year).exists():
+        open_now = dict(
+            Dataset.objects.filter(status="published").values_list("department__code").annotate(n=Count("id"))
+        )
+        services.opening_targets_set(
+            by=None,
+            year=year,
+            city=None,
+            departments={code: max(5, round(n * 1.2)) for code, n in open_now.items()},
+        )
     return created
