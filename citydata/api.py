@@ -144,10 +144,12 @@ def health(request):
 def _mount() -> None:
     from citydata.accounts.api import router as accounts_router
     from citydata.catalog.api import router as catalog_router
+    from citydata.datastore.api import router as datastore_router
     from citydata.security.api import router as security_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", catalog_router)
+    api.add_router("/", datastore_router)
     api.add_router("/audit", security_router)
 
 

@@ -39,3 +39,16 @@ class ApiKeyHeader(APIKeyHeader):
 
 
 AUTH = [ApiKeyBearer(), ApiKeyHeader(), django_auth]
+
+
+def caller(request):
+    """The user behind a call that does not require authentication: a presented key must be valid (401
+    otherwise), else the session's user, else the anonymous user."""
+    header = request.headers.get("Authorization", "")
+    key = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("X-API-Key", "")
+    if key:
+        user = apikey_authenticate(key)
+        if user is None:
+            raise InvalidApiKey()
+        request.user = user
+    return request.user

@@ -104,6 +104,23 @@ declare(
     "the national wording (无条件开放 / 有条件开放 / 不予开放 / 待分类).",
     list,
 )
+declare(
+    "CITYDATA_STORAGE_URL",
+    "",
+    "Folder for data files (uploads being ingested, the Parquet file of every data version). "
+    "Empty means CITYDATA_VAR_DIR/datastore.",
+)
+declare("CITYDATA_INGEST_MAX_MB", 1024, "Largest file accepted for ingest, in megabytes.", int)
+declare("CITYDATA_INGEST_MAX_ROWS", 50_000_000, "Most rows one ingested file may hold.", int)
+declare("CITYDATA_INGEST_MAX_COLUMNS", 500, "Most columns one ingested file may hold.", int)
+declare(
+    "CITYDATA_KEEP_RAW_UPLOADS",
+    False,
+    "Keep the uploaded source file after a successful ingest. Off by default: the published version "
+    "is the de-identified data, and raw files may hold personal data.",
+    bool,
+)
+declare("CITYDATA_RECORDS_MAX_PAGE", 1000, "Most records one page of the records API returns.", int)
 declare("CITYDATA_PLATFORM_NAME", "绵阳市公共数据开放平台", "The platform's name, shown in the header and titles.")
 declare("CITYDATA_PLATFORM_NAME_EN", "Mianyang Public Data Open Platform", "The platform's name in English.")
 declare("CITYDATA_ORGANISER", "绵阳市政务服务监督管理局", "The site's organiser (主办单位), shown in the footer.")

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "citydata.accounts",
     "citydata.security",
     "citydata.catalog",
+    "citydata.datastore",
     "citydata.portal",
     "citydata.jobs",
 ]
@@ -146,6 +147,12 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 ANNUAL_TARGET = setting("CITYDATA_ANNUAL_TARGET")
+STORAGE_URL = setting("CITYDATA_STORAGE_URL")
+INGEST_MAX_BYTES = setting("CITYDATA_INGEST_MAX_MB") * 1024 * 1024
+INGEST_MAX_ROWS = setting("CITYDATA_INGEST_MAX_ROWS")
+INGEST_MAX_COLUMNS = setting("CITYDATA_INGEST_MAX_COLUMNS")
+KEEP_RAW_UPLOADS = setting("CITYDATA_KEEP_RAW_UPLOADS")
+RECORDS_MAX_PAGE = setting("CITYDATA_RECORDS_MAX_PAGE")
 OPEN_TYPE_LABELS = dict(
     (key.strip(), label.strip())
     for key, _, label in (pair.partition("=") for pair in setting("CITYDATA_OPEN_TYPE_LABELS"))

@@ -461,7 +461,7 @@ def _field_specs(
                 if not values.get(required):
                     raise _RowRefused(headers[required], _("此项必须填写。"))
             name = values["name"]
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", name):
+            if not services.FIELD_NAME.fullmatch(name):
                 raise _RowRefused(headers["name"], _("字段名须以字母开头，只含字母、数字和下划线，最长 64 个字符。"))
             if (slug, name) in names:
                 raise _RowRefused(headers["name"], _("与第 %(row)s 行的字段名重复。") % {"row": names[(slug, name)]})

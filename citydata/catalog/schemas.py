@@ -93,7 +93,7 @@ class DomainOut(Schema):
 
 
 class FieldIn(Schema):
-    name: Text = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+    name: Text = Field(pattern=r"^[^\W\d]\w{0,63}$")
     title: Text = Field(min_length=1, max_length=60)
     type: Literal["string", "integer", "decimal", "boolean", "date", "datetime", "point"] = "string"
     unit: Text = Field(default="", max_length=20)

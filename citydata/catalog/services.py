@@ -202,7 +202,7 @@ class ResourceSpec:
     size_bytes: int | None = None
 
 
-FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+FIELD_NAME = re.compile(r"[^\W\d]\w{0,63}")  # an identifier: letters (Chinese too), digits, underscores
 
 
 def _clean_fields(fields: list[FieldSpec]) -> list[FieldSpec]:

@@ -147,7 +147,7 @@ def test_dataset_rows_refused_for_bad_fields_domains_and_foreign_slugs(departmen
             ],
             "字段": [
                 [c.header for c in bulk.FIELD_COLUMNS],
-                ["bus-lines", "线路", "线路名称"],
+                ["bus-lines", "line-name", "线路名称"],
                 ["nowhere", "a", "甲"],
             ],
         }

@@ -1,0 +1,344 @@
+"""Data API: the records of a dataset (filter, sort, page, export), and its versions (upload, status, publish)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+from django.conf import settings
+from django.http import FileResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from ninja import File, Form, Router, Schema, Status, UploadedFile
+
+from citydata.accounts import authz
+from citydata.api_auth import AUTH, caller
+from citydata.catalog.models import Dataset, DatasetStatus, OpenType
+from citydata.datastore import records, services
+from citydata.datastore.models import DataVersion, VersionStatus
+from citydata.datastore.storage import get_storage
+from citydata.errors import DomainError, Forbidden, NotFound
+
+router = Router(tags=["data"])
+
+EXPORT_FORMATS = ("json", "csv", "xlsx", "parquet", "geojson")
+XLSX_MAX_ROWS = 1_048_575
+
+
+class ColumnOut(Schema):
+    name: str
+    title: str
+    type: str
+
+
+class RecordsOut(Schema):
+    dataset: str
+    version: int
+    columns: list[ColumnOut]
+    items: list[dict]
+    next: str | None
+    total: int | None
+    total_exact: bool
+
+
+class BadRowOut(Schema):
+    line: int
+    unit: str
+    column: str
+    kind: str
+    reason: str
+
+
+class VersionOut(Schema):
+    number: int
+    status: str
+    is_current: bool
+    phase: str
+    progress: int
+    source_name: str
+    source_format: str
+    source_encoding: str
+    source_sha256: str
+    source_size: int
+    row_count: int
+    bad_row_count: int
+    bad_rows: list[BadRowOut]
+    columns: list[ColumnOut]
+    error: str
+    error_code: str
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+    published_at: dt.datetime | None
+
+
+def _staff(user, dataset: Dataset) -> bool:
+    return authz.can(user, "catalog.view_drafts", dataset.department)
+
+
+def _readable(request, slug: str, number: int | None) -> tuple[Dataset, DataVersion]:
+    """The dataset and version a caller may read: published datasets for everyone, drafts for their
+    department; conditional data only with a grant (the conditional-access issue adds grants)."""
+    user = caller(request)
+    dataset = Dataset.objects.select_related("department").filter(slug=slug[:100]).first()
+    if dataset is None or (dataset.status != DatasetStatus.PUBLISHED and not _staff(user, dataset)):
+        raise NotFound(_("数据集不存在或尚未发布。"))
+    if dataset.open_type != OpenType.OPEN and not _staff(user, dataset):
+        raise Forbidden(
+            _("这是有条件开放数据，需在线申请并获得授权后才能获取。"), code="grant_required", details={"dataset": slug}
+        )
+    versions = DataVersion.objects.filter(dataset=dataset, status=VersionStatus.READY)
+    version = versions.filter(number=number).first() if number else versions.filter(is_current=True).first()
+    if version is None:
+        raise NotFound(_("这个数据集还没有可查询的数据版本。") if not number else _("没有这个数据版本。"))
+    return dataset, version
+
+
+def _version_number(request) -> int | None:
+    raw = request.GET.get("_version")
+    if raw in (None, ""):
+        return None
+    if not str(raw).isdigit():
+        raise DomainError(_("_version 应为版本号（正整数）。"), code="invalid_query", details={"parameter": "_version"})
+    return int(raw)
+
+
+def _json_value(value):
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+@router.get(
+    "/datasets/{slug}/records",
+    response=RecordsOut,
+    summary="Query a dataset's records: filters col__op=value, _sort, _fields, _size, _next, _q, _bbox, _near",
+    openapi_extra={
+        "parameters": [
+            {"name": p, "in": "query", "required": False, "schema": {"type": "string"}, "description": d}
+            for p, d in (
+                ("_sort", "Columns to sort by, comma-separated; a leading - sorts descending"),
+                ("_fields", "Columns to return, comma-separated"),
+                ("_size", "Rows per page (default 100)"),
+                ("_next", "The `next` token of the previous page"),
+                ("_offset", "Rows to skip (at most 10000; use _next to go deeper)"),
+                ("_q", "Text to find in any text column"),
+                ("_bbox", "west,south,east,north on the point columns"),
+                ("_near", "lng,lat,radius in metres"),
+                ("_version", "A version number; the current version by default"),
+                ("_format", "json (default), csv, xlsx, parquet or geojson; files hold every matching row"),
+                ("_bom", "With _format=csv: 1 adds a byte-order mark so Excel reads Chinese correctly"),
+            )
+        ]
+    },
+)
+def list_records(request, slug: str):
+    dataset, version = _readable(request, slug, _version_number(request))
+    fmt = request.GET.get("_format") or "json"
+    if fmt not in EXPORT_FORMATS:
+        raise DomainError(
+            _("不支持的格式“%(fmt)s”，可选：%(all)s。") % {"fmt": fmt[:20], "all": "、".join(EXPORT_FORMATS)},
+            code="invalid_query",
+            details={"parameter": "_format"},
+        )
+    path = str(get_storage().local_path(version.data_key))
+    if fmt != "json":
+        return _export(request, dataset, version, path, fmt)
+    query = records.parse(request.GET, version.columns, version.point, max_size=settings.RECORDS_MAX_PAGE)
+    page = records.run(query, path, version.columns, version.point, row_count=version.row_count)
+    return {
+        "dataset": dataset.slug,
+        "version": version.number,
+        "columns": [c for c in version.columns if c["name"] in page.names],
+        "items": [{n: _json_value(v) for n, v in zip(page.names, row, strict=True)} for row in page.rows],
+        "next": page.next_cursor,
+        "total": page.total,
+        "total_exact": page.total_exact,
+    }
+
+
+def _export(request, dataset: Dataset, version: DataVersion, path: str, fmt: str):
+    """Every matching row (filters and sorts apply, paging does not), streamed or as a file."""
+    params = request.GET.copy()
+    for control in ("_size", "_next", "_offset"):
+        params.pop(control, None)
+    query = records.parse(params, version.columns, version.point, max_size=10**12)
+    query.size = 10**12 - 1
+    sql, args, names = records.compile_select(query, path, version.columns, version.point)
+    filename = f"{dataset.slug}-v{version.number}"
+    cursor = records.connection()
+    try:
+        result = cursor.execute(sql, args)
+    except Exception as exc:
+        cursor.close()
+        raise records.QueryError(_("查询无法执行：%(reason)s") % {"reason": str(exc).splitlines()[0][:200]}) from None
+    width = len(names)
+    if fmt == "csv":
+        bom = request.GET.get("_bom") in ("1", "true")
+        response = StreamingHttpResponse(
+            _csv_chunks(result, names, width, bom, cursor), content_type="text/csv; charset=utf-8"
+        )
+    elif fmt == "geojson":
+        if not version.point:
+            cursor.close()
+            raise DomainError(_("这个数据集没有坐标列，不能导出 GeoJSON。"), code="invalid_query")
+        response = StreamingHttpResponse(
+            _geojson_chunks(result, names, width, version.point, cursor), content_type="application/geo+json"
+        )
+    elif fmt == "xlsx":
+        response = _xlsx(result, names, width, cursor)
+    else:
+        response = _parquet(sql, args, names, cursor)
+    extension = {"geojson": "geojson"}.get(fmt, fmt)
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{extension}"'
+    return response
+
+
+def _csv_chunks(result, names, width, bom, cursor):
+    try:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(names)
+        yield ("\ufeff" if bom else "") + buffer.getvalue()
+        while rows := result.fetchmany(5000):
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerows(row[:width] for row in rows)
+            yield buffer.getvalue()
+    finally:
+        cursor.close()
+
+
+def _geojson_chunks(result, names, width, point, cursor):
+    try:
+        lng = names.index(point["lng"]) if point["lng"] in names else None
+        lat = names.index(point["lat"]) if point["lat"] in names else None
+        yield '{"type":"FeatureCollection","features":['
+        first = True
+        while rows := result.fetchmany(5000):
+            parts = []
+            for row in rows:
+                properties = {n: _json_value(v) for n, v in zip(names, row[:width], strict=True)}
+                geometry = None
+                if lng is not None and lat is not None and row[lng] is not None and row[lat] is not None:
+                    geometry = {"type": "Point", "coordinates": [row[lng], row[lat]]}
+                feature = {"type": "Feature", "geometry": geometry, "properties": properties}
+                parts.append(json.dumps(feature, ensure_ascii=False, default=str))
+            yield ("" if first else ",") + ",".join(parts)
+            first = False
+        yield "]}"
+    finally:
+        cursor.close()
+
+
+def _xlsx(result, names, width, cursor):
+    from openpyxl import Workbook
+
+    try:
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("data")
+        sheet.append(names)
+        count = 0
+        while rows := result.fetchmany(5000):
+            count += len(rows)
+            if count > XLSX_MAX_ROWS:
+                raise DomainError(
+                    _("结果超过 Excel 的 1048575 行上限，请加筛选条件或改用 CSV / Parquet 格式。"),
+                    code="too_many_rows",
+                )
+            for row in rows:
+                sheet.append(list(row[:width]))
+        temp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115 - FileResponse closes it
+        book.save(temp.name)
+    finally:
+        cursor.close()
+    return FileResponse(
+        _deleting(Path(temp.name)),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def _parquet(sql, args, names, cursor):
+    temp = Path(tempfile.mkstemp(suffix=".parquet")[1])
+    try:
+        select = ", ".join(records._q(n) for n in names)
+        cursor.execute(
+            f"COPY (SELECT {select} FROM ({sql})) TO '{str(temp).replace(chr(39), chr(39) * 2)}' "
+            "(FORMAT parquet, COMPRESSION zstd)",
+            args,
+        )
+    finally:
+        cursor.close()
+    return FileResponse(_deleting(temp), content_type="application/vnd.apache.parquet")
+
+
+class _deleting(io.FileIO):
+    """A file that removes itself once the response has been sent and closed."""
+
+    def __init__(self, path: Path):
+        super().__init__(path, "rb")
+        self._path = path
+
+    def close(self) -> None:
+        super().close()
+        self._path.unlink(missing_ok=True)
+
+
+# --- versions ----------------------------------------------------------------------------------------
+
+
+def _version_out(version: DataVersion) -> dict:
+    data = {f: getattr(version, f) for f in VersionOut.model_fields if f not in ("columns", "bad_rows")}
+    data["columns"] = version.columns
+    data["bad_rows"] = version.bad_rows[:200]
+    return data
+
+
+def _dataset_for_staff(request, slug: str) -> Dataset:
+    dataset = get_object_or_404(Dataset.objects.select_related("department"), slug=slug[:100])
+    authz.authorize(request.user, "catalog.view_drafts", dataset.department)
+    return dataset
+
+
+@router.post(
+    "/datasets/{slug}/versions",
+    response={202: VersionOut},
+    auth=AUTH,
+    summary="Upload a file as the dataset's next data version; ingest runs in the background",
+)
+def upload_version(
+    request,
+    slug: str,
+    file: File[UploadedFile],
+    bad_rows: Form[Literal["reject", "quarantine"]] = "reject",
+):
+    dataset = _dataset_for_staff(request, slug)
+    version = services.version_upload(
+        by=request.user, dataset=dataset, stream=file, filename=file.name or "upload", bad_rows_policy=bad_rows
+    )
+    return Status(202, _version_out(version))
+
+
+@router.get("/datasets/{slug}/versions", response=list[VersionOut], auth=AUTH, summary="The dataset's data versions")
+def list_versions(request, slug: str):
+    dataset = _dataset_for_staff(request, slug)
+    return [_version_out(v) for v in DataVersion.objects.filter(dataset=dataset).order_by("-number")[:100]]
+
+
+@router.get("/datasets/{slug}/versions/{number}", response=VersionOut, auth=AUTH, summary="One version's progress")
+def get_version(request, slug: str, number: int):
+    dataset = _dataset_for_staff(request, slug)
+    return _version_out(get_object_or_404(DataVersion, dataset=dataset, number=number))
+
+
+@router.post(
+    "/datasets/{slug}/versions/{number}/publish", response=VersionOut, auth=AUTH, summary="Make a version current"
+)
+def publish_version(request, slug: str, number: int):
+    dataset = _dataset_for_staff(request, slug)
+    version = get_object_or_404(DataVersion, dataset=dataset, number=number)
+    return _version_out(services.version_publish(by=request.user, version=version))

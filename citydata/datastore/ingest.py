@@ -1,0 +1,340 @@
+"""Ingest one uploaded file into a Parquet data version.
+
+Steps: check and convert the source (sources.py) → name columns and infer types over every value
+(infer.py) → read again with those types, DuckDB recording each malformed row with its line number →
+write Parquet (zstd) to a temporary file → store it under its final key → mark the version ready in one
+transaction. A crash at any step leaves no version pointing at a partial file; `cleanup` removes what a
+crashed run left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from citydata.catalog.models import DatasetField
+from citydata.datastore import infer, sources
+from citydata.datastore.models import BadRowPolicy, DataVersion, VersionStatus
+from citydata.datastore.storage import get_storage
+from citydata.errors import DomainError
+from citydata.security import audit
+
+logger = logging.getLogger("citydata.datastore")
+
+BAD_ROWS_KEPT = 1000
+PHASES = {"checking": (0, 10), "inferring": (10, 35), "loading": (35, 90), "finishing": (90, 100)}
+
+
+class IngestError(DomainError):
+    default_code = "ingest_failed"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _struct(columns: list[infer.Column], *, typed: bool) -> str:
+    def duck(c: infer.Column) -> str:
+        if not typed or c.type == "boolean":
+            return "VARCHAR"
+        if c.needs_integer_check:
+            return "DOUBLE"  # DuckDB's CSV reader would round 35.5 into BIGINT 36 without a word
+        return infer.DUCK_TYPES.get(c.type, "VARCHAR")
+
+    return "{" + ", ".join(f"{_literal(c.name)}: {_literal(duck(c))}" for c in columns) + "}"
+
+
+def _read_csv(prepared: sources.Prepared, columns: list[infer.Column], *, typed: bool, formats=(None, None)) -> str:
+    options = [
+        "header=true",
+        f"delim={_literal(prepared.delimiter)}",
+        "quote='\"'",
+        "escape='\"'",
+        f"columns={_struct(columns, typed=typed)}",
+        "nullstr=[" + ", ".join(_literal(t) for t in infer.NULL_TOKENS) + "]",
+        "ignore_errors=true",
+        "auto_detect=false",
+        "parallel=true",
+    ]
+    if typed:
+        options.append("store_rejects=true")
+        date_format, ts_format = formats
+        if date_format:
+            options.append(f"dateformat={_literal(date_format)}")
+        if ts_format:
+            options.append(f"timestampformat={_literal(ts_format)}")
+    return f"read_csv({_literal(str(prepared.path))}, {', '.join(options)})"
+
+
+def _select_list(columns: list[infer.Column]) -> str:
+    parts = []
+    for c in columns:
+        q = infer._q(c.name)
+        if c.type == "boolean":
+            yes = ", ".join(_literal(w) for w in ("true", "是", "y", "yes", "1", "t"))
+            no = ", ".join(_literal(w) for w in ("false", "否", "n", "no", "0", "f"))
+            parts.append(f"CASE WHEN lower({q}) IN ({yes}) THEN true WHEN lower({q}) IN ({no}) THEN false END AS {q}")
+        elif c.needs_integer_check:
+            parts.append(f"CAST({q} AS BIGINT) AS {q}")
+        else:
+            parts.append(q)
+    return ", ".join(parts)
+
+
+def _fraction_filter(columns: list[infer.Column]) -> str:
+    """Rows whose declared integer columns hold a fraction."""
+    checks = [f"({infer._q(c.name)} <> trunc({infer._q(c.name)}))" for c in columns if c.needs_integer_check]
+    return " OR ".join(checks)
+
+
+class _Progress:
+    """Writes the phase and percentage to the version row; for long loads a thread follows DuckDB's own
+    progress and keeps a heartbeat, so a stuck ingest can be told from a slow one."""
+
+    def __init__(self, version: DataVersion, con, *, watch: bool):
+        self.version, self.con, self.watch = version, con, watch
+        self.phase = "checking"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def set(self, phase: str, fraction: float = 0.0) -> None:
+        self.phase = phase
+        low, high = PHASES[phase]
+        value = int(low + (high - low) * max(0.0, min(fraction, 1.0)))
+        DataVersion.objects.filter(pk=self.version.pk).update(phase=phase, progress=value, heartbeat_at=timezone.now())
+
+    def __enter__(self):
+        if self.watch:
+            self._thread = threading.Thread(target=self._follow, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _follow(self) -> None:
+        try:
+            while not self._stop.wait(2.0):
+                try:
+                    fraction = max(float(self.con.query_progress()), 0.0) / 100
+                except Exception:  # noqa: S112 - progress is best effort; the heartbeat still goes out
+                    fraction = 0.0
+                self.set(self.phase, fraction)
+        finally:
+            close_old_connections()
+
+
+def _fail(version: DataVersion, message: str, code: str, **extra: Any) -> None:
+    DataVersion.objects.filter(pk=version.pk).update(
+        status=VersionStatus.FAILED,
+        error=message,
+        error_code=code,
+        finished_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        **extra,
+    )
+    audit.record(version.created_by, "data_version.failed", version, note=f"{code}: {message}"[:500])
+
+
+def run(version_id: int) -> DataVersion:
+    """Ingest a queued version. Safe to call twice: only a queued version is claimed."""
+    claimed = DataVersion.objects.filter(pk=version_id, status=VersionStatus.QUEUED).update(
+        status=VersionStatus.RUNNING, phase="checking", progress=0, heartbeat_at=timezone.now()
+    )
+    version = DataVersion.objects.select_related("dataset", "created_by").get(pk=version_id)
+    if not claimed:
+        return version
+    work = Path(tempfile.mkdtemp(prefix="ingest-", dir=_work_dir()))
+    con = duckdb.connect(config={"memory_limit": "1GB", "temp_directory": str(work / "spill")})
+    try:
+        _ingest(version, work, con)
+    except (DomainError, sources.SourceError) as exc:
+        _fail(version, str(exc.message), exc.code, **getattr(exc, "extra", {}))
+    except duckdb.Error as exc:
+        logger.warning("ingest of version %s failed in DuckDB: %s", version.pk, exc)
+        _fail(version, _("文件无法解析：%(reason)s") % {"reason": str(exc).splitlines()[0][:300]}, "unreadable")
+    except Exception:
+        logger.exception("ingest of version %s failed", version.pk)
+        _fail(version, _("处理过程中出现内部错误，已记录。请稍后重试或联系平台运营方。"), "internal_error")
+    finally:
+        con.close()
+        shutil.rmtree(work, ignore_errors=True)
+    version.refresh_from_db()
+    return version
+
+
+def _work_dir() -> Path:
+    path = Path(settings.VAR_DIR) / "work"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _ingest(version: DataVersion, work: Path, con) -> None:
+    storage = get_storage()
+    source = storage.local_path(version.source_key)
+    if source.stat().st_size > settings.INGEST_MAX_BYTES:
+        raise IngestError(
+            _("文件超过 %(mb)s MB 的上限。") % {"mb": settings.INGEST_MAX_BYTES // 2**20}, code="too_large"
+        )
+    with _Progress(version, con, watch=source.stat().st_size > 20 * 2**20) as progress:
+        progress.set("checking")
+        prepared = sources.prepare(source, version.source_name, work)
+        try:
+            DataVersion.objects.filter(pk=version.pk).update(
+                source_format=prepared.format,
+                source_encoding=prepared.encoding,
+                source_sha256=prepared.sha256,
+                source_size=prepared.size,
+            )
+            _load(version, prepared, work, con, progress)
+        finally:
+            prepared.cleanup()
+
+
+def _load(version: DataVersion, prepared: sources.Prepared, work: Path, con, progress: _Progress) -> None:
+    headers = sources.read_header(prepared)
+    if len(headers) > settings.INGEST_MAX_COLUMNS:
+        raise IngestError(
+            _("文件有 %(n)s 列，超过 %(max)s 列的上限。") % {"n": len(headers), "max": settings.INGEST_MAX_COLUMNS},
+            code="too_many_columns",
+        )
+    columns = infer.name_columns(headers, list(version.dataset.fields.all()))
+    progress.set("inferring")
+    cursor = con.execute(infer.stats_sql(columns) + f" FROM {_read_csv(prepared, columns, typed=False)}")
+    row = cursor.fetchone()
+    stats = dict(zip([d[0] for d in cursor.description], row, strict=True))
+    if stats["rows"] > settings.INGEST_MAX_ROWS:
+        raise IngestError(
+            _("文件有 %(n)s 行，超过 %(max)s 行的上限。") % {"n": stats["rows"], "max": settings.INGEST_MAX_ROWS},
+            code="too_many_rows",
+        )
+    formats = infer.choose_types(columns, stats)
+    progress.set("loading")
+    parquet = work / "data.parquet"
+    source = _read_csv(prepared, columns, typed=True, formats=formats)
+    fractions = _fraction_filter(columns)
+    where = f" WHERE NOT ({fractions})" if fractions else ""
+    con.execute(
+        f"COPY (SELECT {_select_list(columns)} FROM {source}{where}) "
+        f"TO {_literal(str(parquet))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
+    )
+    bad_total = con.execute("SELECT count(DISTINCT line) FROM reject_errors").fetchone()[0]
+    bad_rows = [
+        _bad_row(line, column, kind, message, prepared)
+        for line, column, kind, message in con.execute(
+            "SELECT line, column_name, error_type, error_message FROM reject_errors ORDER BY line, column_idx "
+            f"LIMIT {BAD_ROWS_KEPT}"
+        ).fetchall()
+    ]
+    if fractions:
+        # Rare (declared integers holding decimals): DuckDB gives no line here, so these are named by record.
+        ordinals = con.execute(
+            f"SELECT ordinal FROM (SELECT row_number() OVER () AS ordinal, * FROM {source}) WHERE {fractions} "
+            "ORDER BY ordinal"
+        ).fetchall()
+        bad_total += len(ordinals)
+        bad_rows += [
+            {
+                "line": ordinal,
+                "unit": "record",
+                "column": ", ".join(c.name for c in columns if c.needs_integer_check),
+                "kind": "CAST",
+                "reason": _("值不是整数"),
+                "detail": "",
+            }
+            for (ordinal,) in ordinals[:BAD_ROWS_KEPT]
+        ]
+    rows = con.execute(f"SELECT count(*) FROM read_parquet({_literal(str(parquet))})").fetchone()[0]
+    report = {"bad_rows": bad_rows, "bad_row_count": bad_total, "row_count": rows}
+    if bad_total and version.bad_rows_policy == BadRowPolicy.REJECT:
+        error = IngestError(
+            _("有 %(n)s 行数据有误，按“有错误行则整个文件不导入”的设置未导入。请修改后重新上传，或选择隔离错误行。")
+            % {"n": bad_total},
+            code="bad_rows",
+        )
+        error.extra = report  # type: ignore[attr-defined]
+        raise error
+    if rows == 0:
+        raise IngestError(_("文件中没有可导入的数据行。"), code="no_rows")
+    progress.set("finishing")
+    key = f"versions/{version.dataset_id}/v{version.number}-{prepared.sha256[:12]}-{uuid.uuid4().hex[:8]}.parquet"
+    size = get_storage().put(parquet, key)
+    with transaction.atomic():
+        DataVersion.objects.filter(pk=version.pk).update(
+            status=VersionStatus.READY,
+            columns=[c.as_dict() for c in columns],
+            point=infer.point_columns(columns),
+            data_key=key,
+            data_size=size,
+            progress=100,
+            phase="done",
+            finished_at=timezone.now(),
+            heartbeat_at=timezone.now(),
+            **report,
+        )
+        _declare_new_fields(version, columns)
+        version.refresh_from_db()
+        audit.record(
+            version.created_by,
+            "data_version.ready",
+            version,
+            changes={"rows": rows, "bad_rows": bad_total, "sha256": prepared.sha256},
+        )
+    if not settings.KEEP_RAW_UPLOADS:
+        get_storage().delete(version.source_key)
+        DataVersion.objects.filter(pk=version.pk).update(source_key="")
+
+
+def _bad_row(line: int, column: str | None, kind: str, message: str, prepared: sources.Prepared) -> dict:
+    """One rejected row for the report: where and why, without echoing long cell contents."""
+    reasons = {
+        "CAST": _("值与字段类型不符"),
+        "MISSING COLUMNS": _("列数不足"),
+        "TOO MANY COLUMNS": _("列数过多"),
+        "UNQUOTED VALUE": _("引号使用有误"),
+        "LINE SIZE OVER MAXIMUM": _("行过长"),
+        "INVALID UNICODE": _("含无法识别的字符"),
+    }
+    where = int(line) - 1 if prepared.record_numbers else int(line)
+    return {
+        "line": where,
+        "unit": "record" if prepared.record_numbers else "line",
+        "column": column or "",
+        "kind": kind,
+        "reason": str(reasons.get(kind, kind)),
+        "detail": message[:160],
+    }
+
+
+def _declare_new_fields(version: DataVersion, columns: list[infer.Column]) -> None:
+    """Columns the dataset did not declare are added to its field list, titled by their header, so the field
+    table matches the data; providers then describe them (the standard asks for it)."""
+    existing = set(DatasetField.objects.filter(dataset=version.dataset).values_list("name", flat=True))
+    position = len(existing)
+    new = []
+    for column in columns:
+        if column.name not in existing and len(column.name) <= 64:
+            new.append(
+                DatasetField(
+                    dataset=version.dataset,
+                    position=position,
+                    name=column.name,
+                    title=(column.title or column.name)[:60],
+                    type=column.type,
+                )
+            )
+            position += 1
+    DatasetField.objects.bulk_create(new)

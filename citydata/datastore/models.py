@@ -1,0 +1,80 @@
+"""Versions of a dataset's data. Each upload becomes a `DataVersion`; the one marked current is served.
+Switching the current version is one transaction, so readers see the old version or the new, never a mix."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from citydata.catalog.models import Dataset
+
+
+class VersionStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("处理中")
+    READY = "ready", _("可发布")
+    FAILED = "failed", _("失败")
+    DISCARDED = "discarded", _("已丢弃")
+
+
+class BadRowPolicy(models.TextChoices):
+    REJECT = "reject", _("有错误行则整个文件不导入")
+    QUARANTINE = "quarantine", _("隔离错误行，导入其余行")
+
+
+class DataVersion(models.Model):
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="data_versions")
+    number = models.PositiveIntegerField(_("版本号"))
+    status = models.CharField(_("状态"), max_length=20, choices=VersionStatus.choices, default=VersionStatus.QUEUED)
+    is_current = models.BooleanField(_("当前版本"), default=False)
+    bad_rows_policy = models.CharField(
+        _("错误行处理"), max_length=20, choices=BadRowPolicy.choices, default=BadRowPolicy.REJECT
+    )
+
+    source_name = models.CharField(_("源文件名"), max_length=200)
+    source_format = models.CharField(_("源文件格式"), max_length=20, blank=True)
+    source_encoding = models.CharField(_("源文件编码"), max_length=20, blank=True)
+    source_sha256 = models.CharField(_("源文件 SHA-256"), max_length=64, blank=True)
+    source_size = models.BigIntegerField(_("源文件大小"), default=0)
+    source_key = models.CharField(max_length=300, blank=True)  # the upload while it waits to be ingested
+
+    row_count = models.BigIntegerField(_("行数"), default=0)
+    bad_row_count = models.BigIntegerField(_("错误行数"), default=0)
+    columns = models.JSONField(_("列"), default=list, blank=True)  # [{name, title, type, header}]
+    point = models.JSONField(_("坐标列"), default=dict, blank=True)  # {"lng": col, "lat": col} when present
+    bad_rows = models.JSONField(_("错误行"), default=list, blank=True)  # first rows: {line, column, kind, reason}
+    data_key = models.CharField(max_length=300, blank=True)
+    data_size = models.BigIntegerField(_("数据文件大小"), default=0)
+
+    phase = models.CharField(_("阶段"), max_length=40, blank=True)
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(_("错误信息"), blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("上传人")
+    )
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("数据版本")
+        verbose_name_plural = _("数据版本")
+        ordering = ["dataset", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "number"], name="data_version_number_unique"),
+            # At most one current version per dataset: the switch is one transaction.
+            models.UniqueConstraint(fields=["dataset"], condition=Q(is_current=True), name="one_current_version"),
+            models.CheckConstraint(condition=Q(is_current=False) | Q(status="ready"), name="current_version_is_ready"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.slug} v{self.number}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c["name"] for c in self.columns]

@@ -1,0 +1,370 @@
+"""The records API's query language, compiled to one parameterised DuckDB statement over a version's Parquet.
+
+Filters are `column__op=value` (op defaults to exact); every column name is checked against the version's
+schema and every value is parsed by the column's type and bound as a parameter, so no input reaches the
+SQL text. Paging is by keyset (`_next`, an opaque token of the last row's sort values and its position in
+the file), so a deep page costs what the first one does; `_offset` is allowed for small offsets only.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import math
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+from django.utils.translation import gettext as _
+
+from citydata.datastore.infer import _q
+from citydata.errors import DomainError
+
+OPS = {
+    "exact": "=",
+    "not": "<>",
+    "gt": ">",
+    "gte": ">=",
+    "lt": "<",
+    "lte": "<=",
+}
+LIST_OPS = {"in", "notin", "between"}
+TEXT_OPS = {"contains", "startswith"}
+ALL_OPS = set(OPS) | LIST_OPS | TEXT_OPS | {"isnull"}
+MAX_OFFSET = 10_000
+MAX_IN = 500
+ROW = "_row"  # the position of a row in the version's file: the last tie-breaker of every sort
+
+
+class QueryError(DomainError):
+    default_code = "invalid_query"
+
+
+@dataclass
+class Query:
+    filters: list[tuple[str, str, Any]] = field(default_factory=list)
+    sort: list[tuple[str, bool]] = field(default_factory=list)  # (column, descending)
+    fields: list[str] = field(default_factory=list)
+    size: int = 100
+    offset: int = 0
+    after: list[Any] | None = None
+    q: str = ""
+    bbox: tuple[float, float, float, float] | None = None
+    near: tuple[float, float, float] | None = None
+
+
+def _error(message: str, parameter: str) -> QueryError:
+    return QueryError(message, details={"parameter": parameter})
+
+
+def _parse_value(raw: str, kind: str, parameter: str) -> Any:
+    text = raw.strip()
+    try:
+        if kind == "integer":
+            return int(text)
+        if kind == "decimal":
+            value = float(text)
+            if not math.isfinite(value):
+                raise ValueError
+            return value
+        if kind == "boolean":
+            lowered = text.lower()
+            if lowered in ("true", "1", "是", "yes", "y"):
+                return True
+            if lowered in ("false", "0", "否", "no", "n"):
+                return False
+            raise ValueError
+        if kind == "date":
+            return dt.date.fromisoformat(text)
+        if kind == "datetime":
+            return dt.datetime.fromisoformat(text)
+    except ValueError:
+        labels = {
+            "integer": _("整数"),
+            "decimal": _("数字"),
+            "boolean": _("true 或 false"),
+            "date": _("日期（如 2026-01-31）"),
+            "datetime": _("日期时间（如 2026-01-31T08:00:00）"),
+        }
+        raise _error(
+            _("参数 %(param)s 的值“%(value)s”应为%(kind)s。")
+            % {"param": parameter, "value": raw[:40], "kind": labels[kind]},
+            parameter,
+        ) from None
+    return text
+
+
+def _numbers(raw: str, count: int, parameter: str) -> list[float]:
+    parts = raw.split(",")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) != count or not all(math.isfinite(v) for v in values):
+        raise _error(_("参数 %(param)s 应为 %(n)s 个用逗号分隔的数字。") % {"param": parameter, "n": count}, parameter)
+    return values
+
+
+def encode_cursor(values: list[Any]) -> str:
+    text = json.dumps(values, default=lambda v: {"$d": v.isoformat()}, ensure_ascii=False, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str, sort: list[tuple[str, bool]], types: dict[str, str]) -> list[Any]:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        if not isinstance(values, list) or len(values) != len(sort) + 1 or not isinstance(values[-1], int):
+            raise ValueError
+        out: list[Any] = []
+        for (column, _desc), value in zip(sort, values, strict=False):
+            if isinstance(value, dict):
+                parsed = _parse_value(str(value["$d"]), types[column], "_next")
+                out.append(parsed)
+            else:
+                out.append(value)
+        out.append(values[-1])
+        return out
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError, DomainError):
+        raise _error(_("_next 令牌无效或已过期，请从第一页重新开始。"), "_next") from None
+
+
+def parse(params, columns: list[dict], point: dict, *, max_size: int) -> Query:
+    """A Query from the request's parameters, checked against the version's columns."""
+    types = {c["name"]: c["type"] for c in columns}
+    query = Query()
+    for key in params:
+        values = params.getlist(key) if hasattr(params, "getlist") else [params[key]]
+        if key.startswith("_"):
+            continue
+        name, _sep, op = key.partition("__")
+        op = op or "exact"
+        if name not in types:
+            raise _error(
+                _("没有名为“%(name)s”的列。可用的列：%(cols)s。") % {"name": name[:40], "cols": "、".join(types)}, key
+            )
+        if op not in ALL_OPS:
+            raise _error(
+                _("不支持的运算“%(op)s”。可用：%(ops)s。") % {"op": op[:20], "ops": "、".join(sorted(ALL_OPS))}, key
+            )
+        for raw in values:
+            query.filters.append((name, op, _filter_value(raw, op, types[name], key)))
+    _parse_controls(params, query, types, point, max_size)
+    return query
+
+
+def _filter_value(raw: str, op: str, kind: str, key: str) -> Any:
+    if op == "isnull":
+        return _parse_value(raw, "boolean", key)
+    if op in TEXT_OPS:
+        if kind != "string":
+            raise _error(_("%(op)s 只能用于文本列。") % {"op": op}, key)
+        return raw
+    if op in LIST_OPS:
+        parts = [p for p in raw.split(",") if p != ""] if raw else []
+        if op == "between" and len(parts) != 2:
+            raise _error(_("between 需要两个用逗号分隔的值，例如 10,20。"), key)
+        if not parts or len(parts) > MAX_IN:
+            raise _error(_("in/notin 需要 1 至 %(n)s 个用逗号分隔的值。") % {"n": MAX_IN}, key)
+        return [_parse_value(p, kind, key) for p in parts]
+    return _parse_value(raw, kind, key)
+
+
+def _parse_controls(params, query: Query, types: dict[str, str], point: dict, max_size: int) -> None:
+    if params.get("_sort"):
+        for item in str(params["_sort"]).split(","):
+            desc = item.startswith("-")
+            name = item[1:] if desc else item
+            if name not in types:
+                raise _error(_("不能按“%(name)s”排序：没有这一列。") % {"name": name[:40]}, "_sort")
+            query.sort.append((name, desc))
+    if params.get("_fields"):
+        query.fields = [f for f in str(params["_fields"]).split(",") if f]
+        unknown = [f for f in query.fields if f not in types]
+        if unknown:
+            raise _error(_("_fields 中没有这些列：%(cols)s。") % {"cols": "、".join(unknown)[:200]}, "_fields")
+    query.size = _int(params.get("_size"), "_size", default=100, low=1, high=max_size)
+    query.offset = _int(params.get("_offset"), "_offset", default=0, low=0, high=MAX_OFFSET)
+    if params.get("_next"):
+        if query.offset:
+            raise _error(_("_next 与 _offset 不能同时使用。"), "_offset")
+        query.after = decode_cursor(str(params["_next"]), query.sort, types)
+    query.q = str(params.get("_q") or "")[:100].strip()
+    if params.get("_bbox") or params.get("_near"):
+        if not point:
+            raise _error(_("这个数据集没有坐标列，不能按位置筛选。"), "_bbox" if params.get("_bbox") else "_near")
+        if params.get("_bbox"):
+            west, south, east, north = _numbers(str(params["_bbox"]), 4, "_bbox")
+            query.bbox = (west, south, east, north)
+        if params.get("_near"):
+            lng, lat, radius = _numbers(str(params["_near"]), 3, "_near")
+            if not 0 < radius <= 100_000:
+                raise _error(_("_near 的半径应在 0 至 100000 米之间。"), "_near")
+            query.near = (lng, lat, radius)
+
+
+def _int(raw, parameter: str, *, default: int, low: int, high: int) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = low - 1
+    if not low <= value <= high:
+        raise _error(
+            _("%(param)s 应为 %(low)s 至 %(high)s 之间的整数。") % {"param": parameter, "low": low, "high": high},
+            parameter,
+        )
+    return value
+
+
+# --- compiling -------------------------------------------------------------------------------------
+
+
+def _where(query: Query, columns: list[dict], point: dict) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    args: list[Any] = []
+    for name, op, value in query.filters:
+        col = _q(name)
+        if op in OPS:
+            clauses.append(f"{col} {OPS[op]} ?")
+            args.append(value)
+        elif op == "isnull":
+            clauses.append(f"{col} IS {'' if value else 'NOT '}NULL")
+        elif op in ("in", "notin"):
+            marks = ", ".join("?" for _ in value)
+            clauses.append(f"{col} {'NOT ' if op == 'notin' else ''}IN ({marks})")
+            args += value
+        elif op == "between":
+            clauses.append(f"{col} BETWEEN ? AND ?")
+            args += value
+        elif op == "contains":
+            clauses.append(f"contains({col}, ?)")
+            args.append(value)
+        elif op == "startswith":
+            clauses.append(f"starts_with({col}, ?)")
+            args.append(value)
+    if query.q:
+        texts = [c["name"] for c in columns if c["type"] == "string"]
+        if texts:
+            clauses.append("(" + " OR ".join(f"contains({_q(t)}, ?)" for t in texts) + ")")
+            args += [query.q] * len(texts)
+        else:
+            clauses.append("false")
+    if query.bbox:
+        lng, lat = _q(point["lng"]), _q(point["lat"])
+        clauses.append(f"{lng} BETWEEN ? AND ? AND {lat} BETWEEN ? AND ?")
+        west, south, east, north = query.bbox
+        args += [west, east, south, north]
+    if query.near:
+        lng, lat = _q(point["lng"]), _q(point["lat"])
+        x, y, radius = query.near
+        # A box first (cheap, prunes row groups), then the exact haversine distance in metres.
+        dlat = radius / 111_320
+        dlng = radius / (111_320 * max(math.cos(math.radians(y)), 0.01))
+        clauses.append(f"{lng} BETWEEN ? AND ? AND {lat} BETWEEN ? AND ?")
+        args += [x - dlng, x + dlng, y - dlat, y + dlat]
+        clauses.append(
+            f"2 * 6371008.8 * asin(sqrt(pow(sin(radians({lat} - ?) / 2), 2) + "
+            f"cos(radians(?)) * cos(radians({lat})) * pow(sin(radians({lng} - ?) / 2), 2))) <= ?"
+        )
+        args += [y, y, x, radius]
+    return clauses, args
+
+
+def _after(sort: list[tuple[str, bool]], values: list[Any]) -> tuple[str, list[Any]]:
+    """Rows after the cursor under ORDER BY sort…, _row with NULLs last: an OR of prefixes."""
+    keys = [*sort, (ROW, False)]
+    ors: list[str] = []
+    args: list[Any] = []
+    for i, (name, desc) in enumerate(keys):
+        parts: list[str] = []
+        for (prev, _d), value in zip(keys[:i], values[:i], strict=True):
+            if value is None:
+                parts.append(f"{_q(prev)} IS NULL")
+            else:
+                parts.append(f"{_q(prev)} = ?")
+                args.append(value)
+        value = values[i]
+        if value is None:
+            continue  # nothing sorts after NULL in this column: NULLs are last and equal among themselves
+        parts.append(f"({_q(name)} {'<' if desc else '>'} ? OR {_q(name)} IS NULL)")
+        args.append(value)
+        ors.append("(" + " AND ".join(parts) + ")")
+    return ("(" + " OR ".join(ors) + ")") if ors else "false", args
+
+
+def _source(path: str) -> str:
+    return "read_parquet('" + path.replace("'", "''") + "', file_row_number=true)"
+
+
+def compile_select(query: Query, path: str, columns: list[dict], point: dict) -> tuple[str, list[Any], list[str]]:
+    names = query.fields or [c["name"] for c in columns]
+    clauses, args = _where(query, columns, point)
+    if query.after is not None:
+        clause, more = _after(query.sort, query.after)
+        clauses.append(clause)
+        args += more
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    order = [f"{_q(n)} {'DESC' if d else 'ASC'} NULLS LAST" for n, d in query.sort] + [f"{ROW} ASC"]
+    keys = [n for n, _d in query.sort if n not in names]
+    select = ", ".join([*(_q(n) for n in names), *(_q(k) for k in keys), f"file_row_number AS {ROW}"])
+    sql = (
+        f"SELECT {select} FROM {_source(path)}{where} ORDER BY {', '.join(order)} "
+        f"LIMIT {query.size + 1} OFFSET {query.offset}"
+    )
+    return sql, args, names
+
+
+def compile_count(query: Query, path: str, columns: list[dict], point: dict) -> tuple[str, list[Any]]:
+    clauses, args = _where(query, columns, point)
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    return f"SELECT count(*) FROM {_source(path)}{where}", args
+
+
+_local = threading.local()
+
+
+def connection() -> duckdb.DuckDBPyConnection:
+    """One DuckDB connection per thread, reused across requests; cursors are cheap."""
+    con = getattr(_local, "con", None)
+    if con is None:
+        con = duckdb.connect(config={"memory_limit": "512MB", "threads": 2})
+        _local.con = con
+    return con.cursor()
+
+
+@dataclass
+class Page:
+    names: list[str]
+    rows: list[tuple]
+    next_cursor: str | None
+    total: int | None
+    total_exact: bool
+
+
+def run(query: Query, path: str, columns: list[dict], point: dict, *, row_count: int) -> Page:
+    sql, args, names = compile_select(query, path, columns, point)
+    cur = connection()
+    try:
+        fetched = cur.execute(sql, args).fetchall()
+        has_more = len(fetched) > query.size
+        fetched = fetched[: query.size]
+        next_cursor = None
+        if has_more and fetched:
+            last = fetched[-1]
+            index = {n: i for i, n in enumerate([*names, *(n for n, _d in query.sort if n not in names)])}
+            next_cursor = encode_cursor([last[index[n]] for n, _d in query.sort] + [last[-1]])
+        filtered = bool(query.filters or query.q or query.bbox or query.near)
+        if filtered:
+            count_sql, count_args = compile_count(query, path, columns, point)
+            total = cur.execute(count_sql, count_args).fetchone()[0]
+        else:
+            total = row_count
+        return Page(names, [row[: len(names)] for row in fetched], next_cursor, total, True)
+    except duckdb.Error as exc:
+        raise QueryError(_("查询无法执行：%(reason)s") % {"reason": str(exc).splitlines()[0][:200]}) from None
+    finally:
+        cur.close()

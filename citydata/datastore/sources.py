@@ -1,0 +1,234 @@
+"""Turn an uploaded file into one UTF-8 delimited text file DuckDB can read, streaming, never whole in memory.
+
+CSV and TSV in UTF-8 (with or without BOM) are read in place; GBK/GB18030 files are transcoded chunk by
+chunk. Excel sheets are written out row by row; JSON, JSON Lines and GeoJSON go through DuckDB's own
+streaming JSON reader. The SHA-256 of the original bytes is computed on the way.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.utils.translation import gettext as _
+
+from citydata.errors import DomainError
+
+CHUNK = 1024 * 1024
+FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "tsv",
+    ".xlsx": "xlsx",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".geojson": "geojson",
+}
+
+
+class SourceError(DomainError):
+    default_code = "invalid_source"
+
+
+@dataclass
+class Prepared:
+    """A delimited UTF-8 text file ready for DuckDB, and what we learnt about the original."""
+
+    path: Path
+    format: str
+    encoding: str
+    sha256: str
+    size: int
+    delimiter: str = ","
+    line_offset: int = 0  # lines before the header in `path` that the original did not have
+    record_numbers: bool = False  # bad rows are named by record number, not line (JSON sources)
+    temporary: list[Path] = field(default_factory=list)
+
+    def cleanup(self) -> None:
+        for path in self.temporary:
+            path.unlink(missing_ok=True)
+
+
+def detect_format(filename: str) -> str:
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".xls":
+        raise SourceError(_("暂不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 后上传。"))
+    if suffix not in FORMATS:
+        raise SourceError(
+            _("不支持的文件类型“%(suffix)s”。可上传 CSV、TSV、XLSX、JSON、JSON Lines 或 GeoJSON。")
+            % {"suffix": suffix or filename}
+        )
+    return FORMATS[suffix]
+
+
+def _hash_and_encoding(path: Path) -> tuple[str, str, int]:
+    """SHA-256, the text encoding (utf-8, utf-8-sig or gb18030) and size, in one streaming pass."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
+    size = 0
+    first = b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            if not first:
+                first = chunk[:3]
+            digest.update(chunk)
+            size += len(chunk)
+            if utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    encoding = ("utf-8-sig" if first.startswith(codecs.BOM_UTF8) else "utf-8") if utf8 else "gb18030"
+    return digest.hexdigest(), encoding, size
+
+
+def _transcode(path: Path, target: Path, encoding: str) -> None:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    with open(path, "rb") as source, open(target, "w", encoding="utf-8", newline="") as out:
+        while chunk := source.read(CHUNK):
+            try:
+                out.write(decoder.decode(chunk))
+            except UnicodeDecodeError as exc:
+                raise SourceError(
+                    _("文件既不是 UTF-8 也不是 GBK/GB18030 编码（第 %(byte)s 字节处无法识别），请另存为 UTF-8 后上传。")
+                    % {"byte": offset + exc.start}
+                ) from None
+            offset += len(chunk)
+        out.write(decoder.decode(b"", final=True))
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _xlsx_to_csv(path: Path, target: Path) -> None:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise SourceError(_("无法读取这个 Excel 文件，请确认是 .xlsx 格式且未加密。")) from None
+    try:
+        sheet = book.worksheets[0]
+        with open(target, "w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
+            for row in sheet.iter_rows(values_only=True):
+                cells = [_cell(v) for v in row]
+                while cells and cells[-1] == "":
+                    cells.pop()
+                if cells:
+                    writer.writerow(cells)
+    finally:
+        book.close()
+
+
+def _json_to_csv(path: Path, target: Path, fmt: str) -> None:
+    """JSON arrays of objects, JSON Lines and GeoJSON FeatureCollections, through DuckDB's streaming reader."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        source = str(path).replace("'", "''")
+        out = str(target).replace("'", "''")
+        if fmt == "geojson":
+            _geojson_to_csv(con, source, out)
+            return
+        layout = "newline_delimited" if fmt == "jsonl" else "array"
+        con.execute(
+            f"COPY (SELECT * FROM read_json('{source}', format='{layout}', records=true, sample_size=-1)) "
+            f"TO '{out}' (HEADER, DELIMITER ',')"
+        )
+    except duckdb.Error as exc:
+        raise SourceError(_("JSON 文件无法解析：%(reason)s") % {"reason": str(exc).splitlines()[0][:200]}) from None
+    finally:
+        con.close()
+
+
+def _geojson_to_csv(con, source: str, out: str) -> None:
+    head = con.execute(
+        f"SELECT type FROM read_json('{source}', format='unstructured', records=true) LIMIT 1"
+    ).fetchone()
+    if not head or head[0] != "FeatureCollection":
+        raise SourceError(_("GeoJSON 文件应为 FeatureCollection。"))
+    # DuckDB reads a GeoJSON geometry as its GEOMETRY type: a point's coordinates are .x and .y.
+    con.execute(
+        f"""COPY (
+            SELECT unnest(f.properties), f.geometry.x AS lng, f.geometry.y AS lat
+            FROM (SELECT unnest(features) AS f FROM read_json('{source}', format='unstructured', records=true))
+        ) TO '{out}' (HEADER, DELIMITER ',')"""
+    )
+
+
+def prepare(path: Path, filename: str, work: Path) -> Prepared:
+    """Check and convert the upload at `path` (named `filename` by its owner) into a CSV under `work`."""
+    fmt = detect_format(filename)
+    sha256, encoding, size = _hash_and_encoding(path)
+    if size == 0:
+        raise SourceError(_("文件是空的。"))
+    prepared = Prepared(path=path, format=fmt, encoding=encoding, sha256=sha256, size=size)
+    if fmt in ("csv", "tsv"):
+        prepared.delimiter = "\t" if fmt == "tsv" else _sniff_delimiter(path, encoding)
+        if encoding == "gb18030":
+            target = work / "source-utf8.csv"
+            _transcode(path, target, encoding)
+            prepared.path, prepared.temporary = target, [target]
+        return prepared
+    prepared.encoding = "utf-8" if fmt != "xlsx" else ""
+    target = work / "source.csv"
+    prepared.temporary = [target]
+    if fmt == "xlsx":
+        _xlsx_to_csv(path, target)
+    else:
+        if encoding == "gb18030":
+            raise SourceError(_("JSON 文件必须是 UTF-8 编码。"))
+        _json_to_csv(path, target, fmt)
+        prepared.record_numbers = True
+    prepared.path = target
+    return prepared
+
+
+def _sniff_delimiter(path: Path, encoding: str) -> str:
+    """Comma unless the header line clearly uses another common delimiter."""
+    with open(path, encoding=encoding, errors="replace", newline="") as handle:
+        header = handle.readline()
+    counts = {d: header.count(d) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
+
+
+def read_header(prepared: Prepared) -> list[str]:
+    encoding = "utf-8-sig" if prepared.encoding in ("utf-8-sig", "gb18030") else "utf-8"
+    with open(prepared.path, encoding=encoding, newline="") as handle:
+        try:
+            return next(csv.reader(handle, delimiter=prepared.delimiter))
+        except StopIteration:
+            raise SourceError(_("文件没有表头行。")) from None
+        except (csv.Error, UnicodeDecodeError):
+            raise SourceError(_("无法读取文件的表头行。")) from None
+
+
+def json_dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)

@@ -1,0 +1,27 @@
+"""Background jobs of the datastore: ingest an upload, and clean up after crashed ingests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django_tasks import task
+
+from citydata.jobs.schedule import periodic
+
+
+@task()
+def ingest_version(version_id: int) -> dict:
+    from citydata.datastore import ingest
+
+    version = ingest.run(version_id)
+    return {"version": version.pk, "status": version.status, "rows": version.row_count}
+
+
+@task()
+def cleanup_datastore() -> dict:
+    from citydata.datastore import services
+
+    return services.cleanup()
+
+
+periodic("cleanup_datastore", cleanup_datastore, every=dt.timedelta(hours=1))

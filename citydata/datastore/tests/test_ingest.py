@@ -1,0 +1,112 @@
+"""Ingest: encodings, formats, type inference, identifier columns, bad rows, limits, provenance."""
+
+import io
+
+import duckdb
+import pytest
+from openpyxl import Workbook
+
+from citydata.datastore.models import DataVersion
+from citydata.datastore.storage import get_storage
+
+pytestmark = pytest.mark.django_db
+
+BUS = (
+    "线路,车牌,司机电话,速度,经度,纬度,时间,日期,是否空调,站点编码\n"
+    "1路,川B12345,13812345678,35.5,104.7417,31.4640,2026-01-01 08:00:00,2026-01-01,是,0012\n"
+    "2路,川B22222,13900001111,20,104.7500,31.4700,2026-01-01 08:01:00,2026-01-02,否,0100\n"
+    "3路,川B33333,13700002222,0,104.7600,31.4800,2026-01-01 08:02:00,2026-01-03,是,1000\n"
+)
+
+
+def rows_of(version):
+    path = get_storage().local_path(version.data_key)
+    return duckdb.connect().execute(f"SELECT * FROM read_parquet('{path}')").fetchall()
+
+
+def test_types_are_inferred_and_identifiers_stay_text(upload):
+    version = upload(BUS)
+    assert version.status == "ready", version.error
+    types = {c["name"]: c["type"] for c in version.columns}
+    assert types == {
+        "线路": "string",
+        "车牌": "string",
+        "司机电话": "string",
+        "速度": "decimal",
+        "经度": "decimal",
+        "纬度": "decimal",
+        "时间": "datetime",
+        "日期": "date",
+        "是否空调": "boolean",
+        "站点编码": "string",
+    }
+    assert version.point == {"lng": "经度", "lat": "纬度"}
+    assert version.row_count == 3 and version.bad_row_count == 0
+    first = rows_of(version)[0]
+    assert first[2] == "13812345678" and first[9] == "0012" and first[8] is True
+    assert len(version.source_sha256) == 64 and version.source_encoding == "utf-8"
+    assert version.source_key == ""  # the raw upload is not kept by default
+
+
+def test_gbk_with_bom_less_chinese_headers_and_declared_fields(upload, dataset):
+    from citydata.catalog.models import DatasetField
+
+    DatasetField.objects.create(dataset=dataset, name="line", title="线路", type="string")
+    DatasetField.objects.create(dataset=dataset, name="speed", title="速度", type="integer")
+    version = upload("线路,速度\n1路,35\n2路,很快\n3路,40\n", encoding="gbk", policy="quarantine")
+    assert version.status == "ready" and version.source_encoding == "gb18030"
+    assert version.column_names == ["line", "speed"]
+    assert (version.row_count, version.bad_row_count) == (2, 1)
+    assert version.bad_rows[0]["line"] == 3 and version.bad_rows[0]["column"] == "speed"
+    assert version.bad_rows[0]["reason"] == "值与字段类型不符"
+
+
+def test_reject_policy_refuses_the_file_and_names_each_bad_line(upload):
+    text = "线路,速度\n1路,35\n2路,35,多余\n3路\n4路,40\n"
+    version = upload(text)
+    assert version.status == "failed" and version.error_code == "bad_rows"
+    assert [(b["line"], b["kind"]) for b in version.bad_rows] == [(3, "TOO MANY COLUMNS"), (4, "MISSING COLUMNS")]
+    assert version.data_key == "" and "2 行数据有误" in version.error
+    quarantined = upload(text, policy="quarantine")
+    assert quarantined.status == "ready" and (quarantined.row_count, quarantined.bad_row_count) == (2, 2)
+
+
+def test_tsv_xlsx_json_jsonl_geojson(upload):
+    assert upload("a\tb\n1\tx\n2\ty\n", name="t.tsv").row_count == 2
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["医院", "床位", "更新日期"])
+    sheet.append(["市中心医院", 120, "2026-01-05"])
+    sheet.append(["市第三人民医院", 80, "2026-01-05"])
+    out = io.BytesIO()
+    book.save(out)
+    xlsx = upload(out.getvalue(), name="beds.xlsx")
+    assert xlsx.status == "ready" and {c["name"]: c["type"] for c in xlsx.columns}["床位"] == "integer"
+    assert upload('[{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]', name="d.json").row_count == 2
+    jsonl = upload('{"a": 1}\n{"a": 2, "b": "z"}\n', name="d.jsonl")
+    assert jsonl.status == "ready" and jsonl.column_names == ["a", "b"]
+    geo = upload(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "科技馆"}, '
+        '"geometry": {"type": "Point", "coordinates": [104.74, 31.46]}}]}',
+        name="p.geojson",
+    )
+    assert geo.status == "ready", geo.error
+    assert geo.point == {"lng": "lng", "lat": "lat"} and rows_of(geo) == [("科技馆", 104.74, 31.46)]
+
+
+def test_unsupported_empty_and_oversized_files_get_clear_messages(upload, settings):
+    from citydata.errors import DomainError
+
+    with pytest.raises(DomainError) as caught:
+        upload("x", name="data.pdf")
+    assert ".pdf" in str(caught.value.message)
+    with pytest.raises(DomainError):
+        upload(b"", name="empty.csv")
+    settings.INGEST_MAX_COLUMNS = 2
+    wide = upload("a,b,c\n1,2,3\n")
+    assert wide.status == "failed" and wide.error_code == "too_many_columns"
+    settings.INGEST_MAX_BYTES = 10
+    with pytest.raises(DomainError) as caught:
+        upload("a,b\n1,2\n3,4\n")
+    assert caught.value.code == "too_large"
+    assert DataVersion.objects.filter(status="ready").count() == 0

@@ -1,0 +1,183 @@
+"""Records API: every operator, sorts, keyset paging, exports with the same counts, access rules."""
+
+import csv
+import io
+import json
+
+import duckdb
+import pytest
+from openpyxl import load_workbook
+
+from citydata.catalog import services as catalog_services
+from citydata.catalog.models import Dataset
+from citydata.datastore import services
+
+pytestmark = pytest.mark.django_db
+
+LINES = ["1路", "2路", "3路", "10路", None]
+
+
+def bus_csv(n: int = 50) -> str:
+    rows = ["线路,车牌,速度,经度,纬度,时间,载客"]
+    for i in range(n):
+        line = LINES[i % 5] or ""
+        speed = "" if i % 7 == 0 else f"{(i * 3) % 60}.5"
+        rows.append(
+            f"{line},川B{10000 + i},{speed},{104.70 + i * 0.002:.4f},{31.44 + i * 0.001:.4f},"
+            f"2026-01-{1 + i % 28:02d} 08:{i % 60:02d}:00,{i % 40}"
+        )
+    return "\n".join(rows) + "\n"
+
+
+@pytest.fixture
+def published(dataset, upload):
+    from citydata.catalog.models import DatasetField
+
+    version = upload(bus_csv())
+    services.version_publish(by=None, version=version)
+    DatasetField.objects.filter(dataset=dataset).update(description="说明")
+    catalog_services.resource_add  # noqa: B018 - resources come with the version below
+    from citydata.catalog.models import Resource
+
+    Resource.objects.create(dataset=dataset, name="CSV", format="CSV")
+    catalog_services.dataset_publish(by=None, dataset=dataset)
+    return version
+
+
+def get(client, **params):
+    return client.get("/api/v1/datasets/bus/records", params)
+
+
+def items(client, **params):
+    response = get(client, **params)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_filters_compare_with_duckdb_directly(client, published):
+    from citydata.datastore.storage import get_storage
+
+    path = get_storage().local_path(published.data_key)
+    con = duckdb.connect()
+
+    def direct(where: str) -> int:
+        return con.execute(f"SELECT count(*) FROM read_parquet('{path}') WHERE {where}").fetchone()[0]
+
+    cases = [
+        ({"线路": "1路"}, "线路 = '1路'"),
+        ({"线路__not": "1路"}, "线路 <> '1路'"),
+        ({"速度__gt": "30"}, "速度 > 30"),
+        ({"速度__gte": "30.5"}, "速度 >= 30.5"),
+        ({"速度__lt": "10"}, "速度 < 10"),
+        ({"速度__lte": "9.5"}, "速度 <= 9.5"),
+        ({"线路__in": "1路,3路"}, "线路 IN ('1路', '3路')"),
+        ({"线路__notin": "1路,3路"}, "线路 NOT IN ('1路', '3路')"),
+        ({"车牌__contains": "1002"}, "contains(车牌, '1002')"),
+        ({"车牌__startswith": "川B1001"}, "starts_with(车牌, '川B1001')"),
+        ({"速度__isnull": "true"}, "速度 IS NULL"),
+        ({"线路__isnull": "false"}, "线路 IS NOT NULL"),
+        ({"载客__between": "10,20"}, "载客 BETWEEN 10 AND 20"),
+        ({"时间__gte": "2026-01-10T00:00:00"}, "时间 >= TIMESTAMP '2026-01-10 00:00:00'"),
+        ({"线路": "2路", "速度__gt": "20"}, "线路 = '2路' AND 速度 > 20"),
+    ]
+    for params, where in cases:
+        body = items(client, _size=1000, **params)
+        assert body["total"] == direct(where) == len(body["items"]), params
+        assert body["total"] > 0, params
+
+
+def test_geo_and_text_filters(client, published):
+    body = items(client, _bbox="104.70,31.44,104.71,31.445")
+    assert body["total"] == 6 and all(104.70 <= r["经度"] <= 104.71 for r in body["items"])
+    near = items(client, _near="104.70,31.44,300")
+    assert near["total"] >= 1 and near["items"][0]["车牌"] == "川B10000"
+    assert items(client, _q="川B1004")["total"] == 10  # 川B1004x
+
+
+def test_sorting_and_keyset_paging_visit_every_row_once(client, published):
+    seen = []
+    params = {"_sort": "-速度,线路", "_size": 7}
+    body = items(client, **params)
+    while True:
+        seen += [r["车牌"] for r in body["items"]]
+        if not body["next"]:
+            break
+        body = items(client, _next=body["next"], **params)
+    assert len(seen) == len(set(seen)) == 50
+    speeds = [r["速度"] for r in items(client, _sort="-速度", _size=50)["items"]]
+    present = [s for s in speeds if s is not None]
+    assert present == sorted(present, reverse=True) and speeds[-1] is None  # NULLs last
+    fields = items(client, _fields="车牌,速度", _size=1)
+    assert list(fields["items"][0]) == ["车牌", "速度"] and [c["name"] for c in fields["columns"]] == ["车牌", "速度"]
+
+
+def test_bad_parameters_are_400_naming_the_problem(client, published):
+    for params, word in [
+        ({"无此列": "1"}, "无此列"),
+        ({"速度__like": "1"}, "like"),
+        ({"速度__gt": "快"}, "速度__gt"),
+        ({"时间__gt": "昨天"}, "日期时间"),
+        ({"速度__contains": "1"}, "文本列"),
+        ({"载客__between": "1"}, "between"),
+        ({"_sort": "无此列"}, "排序"),
+        ({"_size": "100000"}, "_size"),
+        ({"_next": "garbage"}, "_next"),
+        ({"_bbox": "1,2,3"}, "_bbox"),
+        ({"_near": "104,31,0"}, "半径"),
+        ({"_format": "pdf"}, "pdf"),
+        ({"_offset": "20000"}, "_offset"),
+    ]:
+        response = get(client, **params)
+        assert response.status_code == 400, (params, response.content)
+        assert word in response.json()["message"], (params, response.json())
+
+
+def test_exports_hold_the_same_rows_in_every_format(client, published):
+    params = {"线路__in": "1路,2路"}
+    expected = items(client, _size=1000, **params)["total"]
+    text = get(client, _format="csv", _bom="1", **params)
+    body = b"".join(text.streaming_content).decode()
+    assert body.startswith("\ufeff线路,") and len(list(csv.reader(io.StringIO(body)))) == expected + 1
+    book = load_workbook(io.BytesIO(b"".join(get(client, _format="xlsx", **params).streaming_content)))
+    assert book.active.max_row == expected + 1
+    parquet = b"".join(get(client, _format="parquet", **params).streaming_content)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT * FROM read_parquet(?)", [_temp(parquet)])
+    assert con.execute("SELECT count(*) FROM t").fetchone()[0] == expected
+    geo = json.loads(b"".join(get(client, _format="geojson", **params).streaming_content))
+    assert len(geo["features"]) == expected and geo["features"][0]["geometry"]["type"] == "Point"
+
+
+def _temp(data: bytes) -> str:
+    import tempfile
+
+    handle = tempfile.NamedTemporaryFile(suffix=".parquet", delete=False)
+    handle.write(data)
+    handle.close()
+    return handle.name
+
+
+def test_new_version_switches_atomically_and_the_old_stays_readable(client, published, upload):
+    newer = upload("线路,车牌\n99路,川B99999\n")
+    assert items(client)["version"] == 1  # uploaded but not published: readers still get version 1
+    services.version_publish(by=None, version=newer)
+    now = items(client)
+    assert now["version"] == 2 and now["total"] == 1
+    assert items(client, _version="1")["total"] == 50
+    assert Dataset.objects.get(slug="bus").last_data_update is not None
+
+
+def test_drafts_and_conditional_data_are_not_served_to_the_public(client, client_for, dataset, upload):
+    version = upload(bus_csv(3))
+    services.version_publish(by=None, version=version)
+    assert get(client).status_code == 404  # draft dataset
+    assert client_for("provider", "WJW").get("/api/v1/datasets/bus/records").status_code == 404
+    staff = client_for("provider", "JTJ")
+    assert staff.get("/api/v1/datasets/bus/records").status_code == 200
+    Dataset.objects.filter(pk=dataset.pk).update(status="published", open_type="conditional")
+    assert staff.get("/api/v1/datasets/bus/records").status_code == 200
+    other = client_for("provider", "WJW")  # the same client, now logged in as another department
+    refused = other.get("/api/v1/datasets/bus/records")
+    assert refused.status_code == 403 and refused.json()["code"] == "grant_required"
+    other.logout()
+    assert get(other).status_code == 403
