@@ -151,9 +151,8 @@ def test_exports_hold_the_same_rows_in_every_format(client, published):
 def _temp(data: bytes) -> str:
     import tempfile
 
-    handle = tempfile.NamedTemporaryFile(suffix=".parquet", delete=False)
-    handle.write(data)
-    handle.close()
+    with tempfile.NamedTemporaryFile(suffix=".parquet", delete=False) as handle:
+        handle.write(data)
     return handle.name
 
 
