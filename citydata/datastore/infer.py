@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 # Cells meaning "no value" in Chinese government spreadsheets.
 NULL_TOKENS = ["", "NULL", "null", "N/A", "n/a", "NA", "-", "--", "—", "无", "空"]
@@ -53,7 +54,7 @@ class Column:
 
 def name_columns(headers: list[str], declared: list) -> list[Column]:
     """Match headers to declared fields by name or Chinese title; others keep their header, made unique."""
-    by_key = {}
+    by_key: dict[str, Any] = {}
     for field in declared:
         by_key.setdefault(field.name.lower(), field)
         by_key.setdefault(field.title.strip(), field)
@@ -141,10 +142,11 @@ def choose_types(columns: list[Column], stats: dict[str, int]) -> tuple[str | No
     for i, c in enumerate(columns):
         if c.declared:
             continue
-        if c.type == "date" and stats[f"d{i}_{DATE_FORMATS.index(date_format)}"] != stats[f"n{i}"]:
+        if c.type == "date" and date_format and stats[f"d{i}_{DATE_FORMATS.index(date_format)}"] != stats[f"n{i}"]:
             c.type = "string"
-        if c.type == "datetime" and stats[f"t{i}_{TIMESTAMP_FORMATS.index(ts_format)}"] != stats[f"n{i}"]:
-            c.type = "string"
+        if c.type == "datetime" and ts_format:
+            if stats[f"t{i}_{TIMESTAMP_FORMATS.index(ts_format)}"] != stats[f"n{i}"]:
+                c.type = "string"
     return date_format, ts_format
 
 

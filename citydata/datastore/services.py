@@ -163,7 +163,7 @@ def cleanup(*, grace: dt.timedelta = dt.timedelta(hours=1)) -> dict[str, int]:
         error=str(_("处理中断（服务器重启或进程退出），请重新上传。")),
         finished_at=now,
     )
-    live = set()
+    live: set[str] = set()
     for data_key, source_key in DataVersion.objects.exclude(
         status__in=[VersionStatus.DISCARDED, VersionStatus.FAILED]
     ).values_list("data_key", "source_key"):
