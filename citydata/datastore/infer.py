@@ -144,9 +144,9 @@ def choose_types(columns: list[Column], stats: dict[str, int]) -> tuple[str | No
             continue
         if c.type == "date" and date_format and stats[f"d{i}_{DATE_FORMATS.index(date_format)}"] != stats[f"n{i}"]:
             c.type = "string"
-        if c.type == "datetime" and ts_format:
-            if stats[f"t{i}_{TIMESTAMP_FORMATS.index(ts_format)}"] != stats[f"n{i}"]:
-                c.type = "string"
+        ts_index = TIMESTAMP_FORMATS.index(ts_format) if ts_format else -1
+        if c.type == "datetime" and ts_format and stats[f"t{i}_{ts_index}"] != stats[f"n{i}"]:
+            c.type = "string"
     return date_format, ts_format
 
 
