@@ -102,8 +102,8 @@ class _Progress:
     """Writes the phase and percentage to the version row; for long loads a thread follows DuckDB's own
     progress and keeps a heartbeat, so a stuck ingest can be told from a slow one."""
 
-    def __init__(self, version: DataVersion, con, *, watch: bool):
-        self.version, self.con, self.watch = version, con, watch
+    def __init__(self, version: DataVersion, con, *, watch: bool, listener=None):
+        self.version, self.con, self.watch, self.listener = version, con, watch, listener
         self.phase = "checking"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -113,6 +113,8 @@ class _Progress:
         low, high = PHASES[phase]
         value = int(low + (high - low) * max(0.0, min(fraction, 1.0)))
         DataVersion.objects.filter(pk=self.version.pk).update(phase=phase, progress=value, heartbeat_at=timezone.now())
+        if self.listener is not None:
+            self.listener(phase, value)
 
     def __enter__(self):
         if self.watch:
@@ -149,8 +151,9 @@ def _fail(version: DataVersion, message: str, code: str, **extra: Any) -> None:
     audit.record(version.created_by, "data_version.failed", version, note=f"{code}: {message}"[:500])
 
 
-def run(version_id: int) -> DataVersion:
-    """Ingest a queued version. Safe to call twice: only a queued version is claimed."""
+def run(version_id: int, listener=None) -> DataVersion:
+    """Ingest a queued version. Safe to call twice: only a queued version is claimed. `listener(phase, percent)`
+    hears about progress (the CLI draws its bar with it)."""
     claimed = DataVersion.objects.filter(pk=version_id, status=VersionStatus.QUEUED).update(
         status=VersionStatus.RUNNING, phase="checking", progress=0, heartbeat_at=timezone.now()
     )
@@ -160,7 +163,7 @@ def run(version_id: int) -> DataVersion:
     work = Path(tempfile.mkdtemp(prefix="ingest-", dir=_work_dir()))
     con = duckdb.connect(config={"memory_limit": "1GB", "temp_directory": str(work / "spill")})
     try:
-        _ingest(version, work, con)
+        _ingest(version, work, con, listener)
     except (DomainError, sources.SourceError) as exc:
         _fail(version, str(exc.message), exc.code, **getattr(exc, "extra", {}))
     except duckdb.Error as exc:
@@ -182,14 +185,14 @@ def _work_dir() -> Path:
     return path
 
 
-def _ingest(version: DataVersion, work: Path, con) -> None:
+def _ingest(version: DataVersion, work: Path, con, listener) -> None:
     storage = get_storage()
     source = storage.local_path(version.source_key)
     if source.stat().st_size > settings.INGEST_MAX_BYTES:
         raise IngestError(
             _("文件超过 %(mb)s MB 的上限。") % {"mb": settings.INGEST_MAX_BYTES // 2**20}, code="too_large"
         )
-    with _Progress(version, con, watch=source.stat().st_size > 20 * 2**20) as progress:
+    with _Progress(version, con, watch=source.stat().st_size > 20 * 2**20, listener=listener) as progress:
         progress.set("checking")
         prepared = sources.prepare(source, version.source_name, work)
         try:

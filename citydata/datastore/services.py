@@ -43,6 +43,7 @@ def version_upload(
     filename: str,
     bad_rows_policy: str = BadRowPolicy.REJECT,
     run_now: bool = False,
+    enqueue: bool = True,
 ) -> DataVersion:
     """Store an upload and queue its ingest as the dataset's next version. The current version keeps being
     served until the new one is published."""
@@ -68,9 +69,10 @@ def version_upload(
         from citydata.datastore import ingest
 
         return ingest.run(version.pk)
-    from citydata.datastore.tasks import ingest_version
+    if enqueue:
+        from citydata.datastore.tasks import ingest_version
 
-    transaction.on_commit(lambda: ingest_version.enqueue(version.pk))
+        transaction.on_commit(lambda: ingest_version.enqueue(version.pk))
     return version
 
 
@@ -119,6 +121,7 @@ def version_publish(*, by: User | None, version: DataVersion) -> DataVersion:
     DataVersion.objects.filter(dataset=version.dataset, is_current=True).update(is_current=False)
     DataVersion.objects.filter(pk=version.pk).update(is_current=True, published_at=now)
     Dataset.objects.filter(pk=version.dataset_id).update(last_data_update=now, updated_at=now, version=F("version") + 1)
+    _ensure_platform_resources(version.dataset)
     version.refresh_from_db()
     audit.record(
         by,
@@ -127,6 +130,21 @@ def version_publish(*, by: User | None, version: DataVersion) -> DataVersion:
         changes={"current": {"before": previous.number if previous else None, "after": version.number}},
     )
     return version
+
+
+def _ensure_platform_resources(dataset: Dataset) -> None:
+    """A dataset whose data the platform serves lists the records API and the full download as resources."""
+    from citydata.catalog.models import Resource, ResourceKind
+
+    base = f"/api/v1/datasets/{dataset.slug}/records"
+    if Resource.objects.filter(dataset=dataset, url__startswith=base).exists():
+        return
+    Resource.objects.bulk_create(
+        [
+            Resource(dataset=dataset, name=str(_("数据查询接口")), kind=ResourceKind.API, format="API", url=base),
+            Resource(dataset=dataset, name=str(_("全量下载（CSV）")), format="CSV", url=f"{base}?_format=csv&_bom=1"),
+        ]
+    )
 
 
 @transaction.atomic
@@ -171,7 +189,7 @@ def cleanup(*, grace: dt.timedelta = dt.timedelta(hours=1)) -> dict[str, int]:
     storage = get_storage()
     removed = 0
     cutoff = (now - grace).timestamp()
-    for key, modified in list(storage.keys()):
+    for key, modified in list(storage.list_keys()):
         if key not in live and modified < cutoff:
             storage.delete(key)
             removed += 1

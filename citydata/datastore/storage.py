@@ -29,7 +29,7 @@ class Storage(Protocol):
 
     def delete(self, key: str) -> None: ...
 
-    def keys(self, prefix: str = "") -> Iterator[tuple[str, float]]:
+    def list_keys(self, prefix: str = "") -> Iterator[tuple[str, float]]:
         """(key, modification time as a Unix timestamp) of every stored file under `prefix`."""
 
 
@@ -74,7 +74,7 @@ class LocalStorage:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
-    def keys(self, prefix: str = "") -> Iterator[tuple[str, float]]:
+    def list_keys(self, prefix: str = "") -> Iterator[tuple[str, float]]:
         base = self.root / prefix if prefix else self.root
         if not base.exists():
             return
