@@ -27,7 +27,8 @@ def dataset(department):
             "description": "全市地面公交车辆的实时位置、线路和速度，每 30 秒更新一次。",
             "update_frequency": "realtime",
         },
-        domains=[Domain.objects.get(code="transport")],
+        # get_or_create: a transactional test before this one may have flushed the seeded vocabulary
+        domains=[Domain.objects.get_or_create(code="transport", defaults={"name": "交通出行", "is_priority": True})[0]],
     )
 
 

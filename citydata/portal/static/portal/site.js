@@ -16,4 +16,26 @@
       }
     });
   });
+  // A running ingest: follow its progress, then show the result.
+  var poll = document.querySelector("[data-poll]");
+  if (poll && window.fetch) {
+    var bar = poll.querySelector("[data-bar]");
+    var timer = window.setInterval(function () {
+      window.fetch(poll.getAttribute("data-poll"), { credentials: "same-origin" })
+        .then(function (response) { return response.json(); })
+        .then(function (state) {
+          poll.querySelector("[data-status]").textContent = state.status_label;
+          poll.querySelector("[data-phase]").textContent = state.phase;
+          if (bar) {
+            bar.className = "bar w" + state.progress;
+            bar.parentNode.setAttribute("aria-valuenow", state.progress);
+          }
+          if (state.done) {
+            window.clearInterval(timer);
+            window.location.reload();
+          }
+        })
+        .catch(function () { window.clearInterval(timer); });
+    }, 1500);
+  }
 })();
