@@ -129,6 +129,8 @@ def _json_value(value):
                 ("_q", "Text to find in any text column"),
                 ("_bbox", "west,south,east,north on the point columns"),
                 ("_near", "lng,lat,radius in metres"),
+                ("_group_by", "Columns to group by; col:hour|day|month|year buckets a date or datetime column"),
+                ("_agg", "With _group_by: count, count_distinct:col, sum:col, avg:col, min:col, max:col"),
                 ("_version", "A version number; the current version by default"),
                 ("_format", "json (default), csv, xlsx, parquet or geojson; files hold every matching row"),
                 ("_bom", "With _format=csv: 1 adds a byte-order mark so Excel reads Chinese correctly"),
@@ -153,7 +155,7 @@ def list_records(request, slug: str):
     return {
         "dataset": dataset.slug,
         "version": version.number,
-        "columns": [c for c in version.columns if c["name"] in page.names],
+        "columns": records.result_columns(query, version.columns, page.names),
         "items": [{n: _json_value(v) for n, v in zip(page.names, row, strict=True)} for row in page.rows],
         "next": page.next_cursor,
         "total": page.total,

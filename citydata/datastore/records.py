@@ -34,6 +34,8 @@ LIST_OPS = {"in", "notin", "between"}
 TEXT_OPS = {"contains", "startswith"}
 ALL_OPS = set(OPS) | LIST_OPS | TEXT_OPS | {"isnull"}
 MAX_OFFSET = 10_000
+BUCKETS = ("hour", "day", "month", "year")
+AGGREGATES = {"count", "count_distinct", "sum", "avg", "min", "max"}
 MAX_IN = 500
 ROW = "_row"  # the position of a row in the version's file: the last tie-breaker of every sort
 
@@ -53,6 +55,8 @@ class Query:
     q: str = ""
     bbox: tuple[float, float, float, float] | None = None
     near: tuple[float, float, float] | None = None
+    group_by: list[tuple[str, str]] = field(default_factory=list)  # (column, time bucket or "")
+    aggregates: list[tuple[str, str]] = field(default_factory=list)  # (function, column or "")
 
 
 def _error(message: str, parameter: str) -> QueryError:
@@ -174,10 +178,11 @@ def _filter_value(raw: str, op: str, kind: str, key: str) -> Any:
 
 def _parse_controls(params, query: Query, types: dict[str, str], point: dict, max_size: int) -> None:
     if params.get("_sort"):
+        grouped = bool(params.get("_group_by"))
         for item in str(params["_sort"]).split(","):
             desc = item.startswith("-")
             name = item[1:] if desc else item
-            if name not in types:
+            if name not in types and not grouped:
                 raise _error(_("不能按“%(name)s”排序：没有这一列。") % {"name": name[:40]}, "_sort")
             query.sort.append((name, desc))
     if params.get("_fields"):
@@ -192,6 +197,8 @@ def _parse_controls(params, query: Query, types: dict[str, str], point: dict, ma
             raise _error(_("_next 与 _offset 不能同时使用。"), "_offset")
         query.after = decode_cursor(str(params["_next"]), query.sort, types)
     query.q = str(params.get("_q") or "")[:100].strip()
+    if params.get("_group_by"):
+        _parse_grouping(params, query, types)
     if params.get("_bbox") or params.get("_near"):
         if not point:
             raise _error(_("这个数据集没有坐标列，不能按位置筛选。"), "_bbox" if params.get("_bbox") else "_near")
@@ -203,6 +210,60 @@ def _parse_controls(params, query: Query, types: dict[str, str], point: dict, ma
             if not 0 < radius <= 100_000:
                 raise _error(_("_near 的半径应在 0 至 100000 米之间。"), "_near")
             query.near = (lng, lat, radius)
+
+
+def _parse_grouping(params, query: Query, types: dict[str, str]) -> None:
+    for item in str(params["_group_by"]).split(",")[:5]:
+        name, _sep, bucket = item.partition(":")
+        if name not in types:
+            raise _error(_("不能按“%(name)s”分组：没有这一列。") % {"name": name[:40]}, "_group_by")
+        if bucket and (bucket not in BUCKETS or types[name] not in ("date", "datetime")):
+            raise _error(_("时间分组只能用于日期或日期时间列，可选 hour、day、month、year。"), "_group_by")
+        query.group_by.append((name, bucket))
+    for item in str(params.get("_agg") or "count").split(",")[:10]:
+        function, _sep, column = item.partition(":")
+        if function not in AGGREGATES or (function != "count" and column not in types):
+            raise _error(
+                _("_agg 的写法是 count、count_distinct:列、sum:列、avg:列、min:列 或 max:列，“%(item)s”不对。")
+                % {"item": item[:40]},
+                "_agg",
+            )
+        if function in ("sum", "avg") and types[column] not in ("integer", "decimal"):
+            raise _error(_("%(fn)s 只能用于数字列。") % {"fn": function}, "_agg")
+        query.aggregates.append((function, column))
+    if query.after is not None:
+        raise _error(_("分组结果请用 _offset 翻页。"), "_next")
+    names = {group_name(c, b) for c, b in query.group_by} | {aggregate_name(f, c) for f, c in query.aggregates}
+    query.sort = [(n, d) for n, d in query.sort if n in names] if query.sort else []
+
+
+def result_columns(query: Query, columns: list[dict], names: list[str]) -> list[dict]:
+    """Name, title and type of each column of a result, grouped or not."""
+    known = {c["name"]: c for c in columns}
+    if not query.group_by:
+        return [known[n] for n in names]
+    out = []
+    for column, bucket in query.group_by:
+        base = known[column]
+        title = f"{base['title']}（{bucket}）" if bucket else base["title"]
+        out.append({"name": group_name(column, bucket), "title": title, "type": base["type"]})
+    for function, column in query.aggregates:
+        if function in ("count", "count_distinct"):
+            kind = "integer"
+        elif function == "avg":
+            kind = "decimal"
+        else:
+            kind = known[column]["type"]
+        out.append({"name": aggregate_name(function, column), "title": aggregate_name(function, column), "type": kind})
+    return out
+
+
+def group_name(column: str, bucket: str) -> str:
+    return f"{column}_{bucket}" if bucket else column
+
+
+def aggregate_name(function: str, column: str) -> str:
+    return f"{function}_{column}" if column else function
 
 
 def _int(raw, parameter: str, *, default: int, low: int, high: int) -> int:
@@ -318,6 +379,33 @@ def compile_select(query: Query, path: str, columns: list[dict], point: dict) ->
     return sql, args, names
 
 
+def compile_group(query: Query, path: str, columns: list[dict], point: dict) -> tuple[str, list[Any], list[str]]:
+    clauses, args = _where(query, columns, point)
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    keys, names = [], []
+    for column, bucket in query.group_by:
+        expr = f"date_trunc('{bucket}', {_q(column)})" if bucket else _q(column)
+        keys.append(f"{expr} AS {_q(group_name(column, bucket))}")
+        names.append(group_name(column, bucket))
+    aggs = []
+    for function, column in query.aggregates:
+        expr = {
+            "count": "count(*)",
+            "count_distinct": f"count(DISTINCT {_q(column)})",
+        }.get(function, f"{function}({_q(column)})")
+        aggs.append(f"{expr} AS {_q(aggregate_name(function, column))}")
+        names.append(aggregate_name(function, column))
+    group = ", ".join(str(i + 1) for i in range(len(keys)))
+    order = [f"{_q(n)} {'DESC' if d else 'ASC'} NULLS LAST" for n, d in query.sort] or [
+        f"{i + 1} ASC NULLS LAST" for i in range(len(keys))
+    ]
+    sql = (
+        f"SELECT {', '.join(keys + aggs)} FROM {_source(path)}{where} GROUP BY {group} "
+        f"ORDER BY {', '.join(order)} LIMIT {query.size + 1} OFFSET {query.offset}"
+    )
+    return sql, args, names
+
+
 def compile_count(query: Query, path: str, columns: list[dict], point: dict) -> tuple[str, list[Any]]:
     clauses, args = _where(query, columns, point)
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
@@ -345,7 +433,23 @@ class Page:
     total_exact: bool
 
 
+def run_groups(query: Query, path: str, columns: list[dict], point: dict) -> Page:
+    sql, args, names = compile_group(query, path, columns, point)
+    cur = connection()
+    try:
+        fetched = cur.execute(sql, args).fetchall()
+        count_sql = f"SELECT count(*) FROM ({sql.rsplit(' ORDER BY ', 1)[0]})"
+        total = cur.execute(count_sql, args).fetchone()[0]
+    except duckdb.Error as exc:
+        raise QueryError(_("查询无法执行：%(reason)s") % {"reason": str(exc).splitlines()[0][:200]}) from None
+    finally:
+        cur.close()
+    return Page(names, fetched[: query.size], None, total, True)
+
+
 def run(query: Query, path: str, columns: list[dict], point: dict, *, row_count: int) -> Page:
+    if query.group_by:
+        return run_groups(query, path, columns, point)
     sql, args, names = compile_select(query, path, columns, point)
     cur = connection()
     try:

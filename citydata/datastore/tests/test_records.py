@@ -180,3 +180,29 @@ def test_drafts_and_conditional_data_are_not_served_to_the_public(client, client
     assert refused.status_code == 403 and refused.json()["code"] == "grant_required"
     other.logout()
     assert get(other).status_code == 403
+
+
+def test_group_by_with_aggregates_and_time_buckets(client, published):
+    from citydata.datastore.storage import get_storage
+
+    path = get_storage().local_path(published.data_key)
+    expected = (
+        duckdb.connect()
+        .execute(
+            f"SELECT 线路, count(*), count(DISTINCT 车牌), sum(载客), avg(速度), max(速度) FROM read_parquet('{path}') "
+            "GROUP BY 1 ORDER BY 1 NULLS LAST"
+        )
+        .fetchall()
+    )
+    body = items(client, _group_by="线路", _agg="count,count_distinct:车牌,sum:载客,avg:速度,max:速度")
+    assert body["total"] == len(expected) == 5
+    got = [tuple(r.values()) for r in body["items"]]
+    assert [g[:4] for g in got] == [e[:4] for e in expected]
+    assert [c["type"] for c in body["columns"]] == ["string", "integer", "integer", "integer", "decimal", "decimal"]
+    daily = items(client, _group_by="时间:day", _sort="-count", _size=3)
+    assert len(daily["items"]) == 3 and daily["columns"][0]["name"] == "时间_day"
+    assert daily["items"][0]["count"] >= daily["items"][1]["count"]
+    filtered = items(client, _group_by="线路", 线路__in="1路,2路")
+    assert [r["线路"] for r in filtered["items"]] == ["1路", "2路"]
+    for params in ({"_group_by": "无"}, {"_group_by": "线路:day"}, {"_group_by": "线路", "_agg": "sum:线路"}):
+        assert get(client, **params).status_code == 400, params
