@@ -20,7 +20,13 @@ def _test_settings(settings, tmp_path):
     from citydata.accounts import messaging
 
     messaging.sms_outbox.clear()
+    # Data files of every test go to its own folder.
+    from citydata.datastore.storage import reset_storage
+
+    settings.STORAGE_URL = str(tmp_path / "datastore")
+    reset_storage()
     yield
+    reset_storage()
     # A request in English leaves English active in this thread; the next test starts in Chinese.
     from django.utils import translation
 

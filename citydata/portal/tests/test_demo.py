@@ -17,12 +17,12 @@ def test_demo_command_is_idempotent(capsys):
         return {
             m._meta.label: m.objects.count()
             for m in apps.get_models()
-            if m._meta.app_label in {"accounts", "security", "catalog"}
+            if m._meta.app_label in {"accounts", "security", "catalog", "datastore"}
         }
 
-    call_command("demo", quiet_logins=True)
+    call_command("demo", quiet_logins=True, big_rows=3000)
     first, head = counts(), AuditHead.objects.get().hash
-    call_command("demo", quiet_logins=True)
+    call_command("demo", quiet_logins=True, big_rows=3000)
     assert counts() == first and AuditHead.objects.get().hash == head
     assert first["accounts.User"] == len(demo.DEMO_USERS)
 
@@ -49,3 +49,21 @@ def test_demo_command_is_idempotent(capsys):
         "食品安全",
     ):
         assert published.filter(title__contains=item).exists(), item
+
+
+def test_demo_datasets_have_contents_in_every_priority_domain():
+    from citydata.catalog.models import Domain
+    from citydata.datastore.models import DataVersion
+
+    call_command("demo", quiet_logins=True, big_rows=5000)
+    current = DataVersion.objects.filter(is_current=True).select_related("dataset")
+    assert current.count() >= 60
+    for domain in Domain.objects.filter(is_priority=True):
+        assert current.filter(dataset__domains=domain).exists(), domain.name
+    assert {"gb18030", "utf-8"} <= set(current.values_list("source_encoding", flat=True))
+    assert "xlsx" in set(current.values_list("source_format", flat=True))
+    bus = current.get(dataset__title__contains="公交实时位置")
+    assert bus.row_count == 5000 and bus.point == {"lng": "lng", "lat": "lat"} and bus.bad_row_count == 0
+    sizes = sorted(current.values_list("row_count", flat=True))
+    assert sizes[0] <= 12 and sizes[-1] == 5000
+    assert all(v.bad_row_count == 0 for v in current)

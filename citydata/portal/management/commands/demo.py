@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 
 from citydata.accounts import demo
 from citydata.catalog import demo as catalog_demo
+from citydata.datastore import demo as data_demo
 
 
 class Command(BaseCommand):
@@ -16,12 +17,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--quiet-logins", action="store_true", help="Do not print the demo logins.")
+        parser.add_argument(
+            "--big-rows", type=int, default=data_demo.BIG_ROWS, help="Rows of the largest demo dataset (bus positions)."
+        )
 
-    def handle(self, *args, quiet_logins: bool = False, **options):
+    def handle(self, *args, quiet_logins: bool = False, big_rows: int = data_demo.BIG_ROWS, **options):
         call_command("migrate", interactive=False, verbosity=0)
         created = demo.load()
         self.stdout.write("正在生成演示数据目录… / loading the demo catalog…")
         catalog = catalog_demo.load()
+        self.stdout.write("正在生成演示数据内容并入库… / ingesting the demo data…")
+        catalog.update(data_demo.load(big_rows=big_rows))
         summary = ", ".join(f"{k} +{v}" for k, v in {**created, **catalog}.items() if k != "departments")
         summary += f", departments +{created['departments'] + catalog['departments']}"
         self.stdout.write(self.style.SUCCESS(f"演示数据已就绪 / demo data ready ({summary})"))
