@@ -43,8 +43,28 @@ def dataset_detail(request, slug: str):
             "formats": queries.formats_of(dataset),
             "related": queries.related(dataset),
             "api_url": request.build_absolute_uri(f"/api/v1/datasets/{dataset.slug}"),
+            "preview": _preview(request, dataset),
         },
     )
+
+
+def _preview(request, dataset: Dataset) -> dict | None:
+    """The first rows of the current data version, when the visitor may read them (the datastore decides)."""
+    from citydata.datastore import queries as data_queries
+    from citydata.datastore import records
+    from citydata.datastore.storage import get_storage
+
+    try:
+        _dataset, version = data_queries.readable(request.user, dataset.slug)
+    except DomainError as exc:
+        return {"refused": str(exc.message)} if exc.code == "grant_required" else None
+    query = records.Query(size=5)
+    try:
+        path = str(get_storage().local_path(version.data_key))
+        page = records.run(query, path, version.columns, version.point, row_count=version.row_count)
+    except (DomainError, FileNotFoundError):
+        return None
+    return {"version": version, "columns": version.columns, "rows": page.rows}
 
 
 def department_detail(request, code: str):

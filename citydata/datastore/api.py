@@ -18,11 +18,11 @@ from ninja import File, Form, Router, Schema, Status, UploadedFile
 
 from citydata.accounts import authz
 from citydata.api_auth import AUTH, caller
-from citydata.catalog.models import Dataset, DatasetStatus, OpenType
-from citydata.datastore import records, services
-from citydata.datastore.models import DataVersion, VersionStatus
+from citydata.catalog.models import Dataset
+from citydata.datastore import queries, records, services
+from citydata.datastore.models import DataVersion
 from citydata.datastore.storage import get_storage
-from citydata.errors import DomainError, Forbidden, NotFound
+from citydata.errors import DomainError
 
 router = Router(tags=["data"])
 
@@ -76,26 +76,8 @@ class VersionOut(Schema):
     published_at: dt.datetime | None
 
 
-def _staff(user, dataset: Dataset) -> bool:
-    return authz.can(user, "catalog.view_drafts", dataset.department)
-
-
 def _readable(request, slug: str, number: int | None) -> tuple[Dataset, DataVersion]:
-    """The dataset and version a caller may read: published datasets for everyone, drafts for their
-    department; conditional data only with a grant (the conditional-access issue adds grants)."""
-    user = caller(request)
-    dataset = Dataset.objects.select_related("department").filter(slug=slug[:100]).first()
-    if dataset is None or (dataset.status != DatasetStatus.PUBLISHED and not _staff(user, dataset)):
-        raise NotFound(_("数据集不存在或尚未发布。"))
-    if dataset.open_type != OpenType.OPEN and not _staff(user, dataset):
-        raise Forbidden(
-            _("这是有条件开放数据，需在线申请并获得授权后才能获取。"), code="grant_required", details={"dataset": slug}
-        )
-    versions = DataVersion.objects.filter(dataset=dataset, status=VersionStatus.READY)
-    version = versions.filter(number=number).first() if number else versions.filter(is_current=True).first()
-    if version is None:
-        raise NotFound(_("这个数据集还没有可查询的数据版本。") if not number else _("没有这个数据版本。"))
-    return dataset, version
+    return queries.readable(caller(request), slug, number)
 
 
 def _version_number(request) -> int | None:

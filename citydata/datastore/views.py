@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
@@ -93,3 +95,111 @@ def version_discard_view(request, slug: str, number: int):
     services.version_discard(by=request.user, version=version)
     messages.success(request, _("第 %(n)s 版已丢弃。") % {"n": number})
     return redirect("datastore:data", slug=slug)
+
+
+PREVIEW_SIZE = 20
+OP_LABELS = {
+    "exact": "=",
+    "not": "≠",
+    "gt": ">",
+    "gte": "≥",
+    "lt": "<",
+    "lte": "≤",
+    "contains": _("包含"),
+    "startswith": _("开头是"),
+    "in": _("属于（逗号分隔）"),
+    "isnull": _("为空（true/false）"),
+}
+
+
+def data_page(request, slug: str):
+    """The public data page of a dataset: a table to filter, sort and page, downloads of the current filter,
+    and copy-ready API calls for it."""
+    from citydata.datastore import queries, records
+    from citydata.datastore.storage import get_storage
+
+    if "_fcol" in request.GET:
+        # The add-a-filter form: column, operator and value become one column__op=value parameter.
+        params = {k: v for k, v in request.GET.items() if not k.startswith("_f") and k not in ("_next", "_offset")}
+        column, op = request.GET.get("_fcol", ""), request.GET.get("_fop", "exact")
+        if column:
+            params[column if op == "exact" else f"{column}__{op}"] = request.GET.get("_fval", "")
+        return redirect(f"{request.path}?{urlencode(params)}")
+    dataset, version = queries.readable(request.user, slug, None)
+    params = request.GET.copy()
+    params.setdefault("_size", str(PREVIEW_SIZE))
+    error = ""
+    page = None
+    try:
+        query = records.parse(params, version.columns, version.point, max_size=200)
+        if query.group_by:
+            raise records.QueryError(_("分组统计请使用接口或图表。"))
+        path = str(get_storage().local_path(version.data_key))
+        page = records.run(query, path, version.columns, version.point, row_count=version.row_count)
+    except records.QueryError as exc:
+        error = str(exc.message)
+    filters = [(k, v) for k, v in request.GET.items() if not k.startswith("_")]
+    sort = request.GET.get("_sort", "")
+    base = {k: v for k, v in request.GET.items() if k not in ("_next", "_offset")}
+
+    def link(**changes) -> str:
+        merged = {**base, **changes}
+        return "?" + urlencode({k: v for k, v in merged.items() if v not in (None, "")})
+
+    shown = set(page.names) if page else {c["name"] for c in version.columns}
+    columns = []
+    for column in (c for c in version.columns if c["name"] in shown):
+        name = column["name"]
+        next_sort = f"-{name}" if sort == name else name
+        columns.append(
+            {
+                **column,
+                "sort_link": link(_sort=next_sort),
+                "sorted": sort.lstrip("-") == name,
+                "desc": sort == f"-{name}",
+            }
+        )
+    api_query = urlencode({k: v for k, v in base.items() if k != "_size"})
+    api_url = request.build_absolute_uri(f"/api/v1/datasets/{dataset.slug}/records") + (
+        f"?{api_query}" if api_query else ""
+    )
+    downloads = {
+        fmt: f"/api/v1/datasets/{dataset.slug}/records?"
+        + urlencode(
+            {
+                **{k: v for k, v in base.items() if k != "_size"},
+                "_format": fmt,
+                **({"_bom": "1"} if fmt == "csv" else {}),
+            }
+        )
+        for fmt in ("csv", "xlsx", "parquet", "geojson")
+        if fmt != "geojson" or version.point
+    }
+    return render(
+        request,
+        "datastore/data_page.html",
+        {
+            "dataset": dataset,
+            "version": version,
+            "page": page,
+            "rows": _cells(page, columns),
+            "columns": columns,
+            "filters": [{"key": k, "value": v, "remove": link(**{k: ""})} for k, v in filters],
+            "ops": OP_LABELS,
+            "error": error,
+            "next_link": link(_next=page.next_cursor) if page and page.next_cursor else "",
+            "first_link": link() if request.GET.get("_next") else "",
+            "api_url": api_url,
+            "downloads": downloads,
+            "keep": [(k, v) for k, v in base.items()],
+        },
+        status=400 if error else 200,
+    )
+
+
+def _cells(page, columns: list[dict]) -> list[list[dict]]:
+    if page is None:
+        return []
+    index = {name: i for i, name in enumerate(page.names)}
+    numeric = {c["name"] for c in columns if c["type"] in ("integer", "decimal")}
+    return [[{"value": row[index[c["name"]]], "num": c["name"] in numeric} for c in columns] for row in page.rows]

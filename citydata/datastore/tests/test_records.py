@@ -206,3 +206,20 @@ def test_group_by_with_aggregates_and_time_buckets(client, published):
     assert [r["线路"] for r in filtered["items"]] == ["1路", "2路"]
     for params in ({"_group_by": "无"}, {"_group_by": "线路:day"}, {"_group_by": "线路", "_agg": "sum:线路"}):
         assert get(client, **params).status_code == 400, params
+
+
+def test_public_data_page_filters_sorts_pages_and_offers_downloads(client, published):
+    page = client.get("/datasets/bus/data/")
+    text = page.content.decode()
+    assert page.status_code == 200 and "共 50 行" in text and "川B10000" in text
+    assert "_format=csv" in text and "_format=geojson" in text and "curl" in text
+    added = client.get("/datasets/bus/data/", {"_fcol": "线路", "_fop": "in", "_fval": "1路,2路"})
+    assert added.status_code == 302 and "%E7%BA%BF%E8%B7%AF__in=" in added["Location"]
+    filtered = client.get(added["Location"]).content.decode()
+    assert "共 20 行" in filtered and "线路__in" in filtered
+    sorted_page = client.get("/datasets/bus/data/", {"_sort": "-载客"}).content.decode()
+    assert "↓" in sorted_page and "下一页" in sorted_page
+    bad = client.get("/datasets/bus/data/", {"速度__gt": "快"})
+    assert bad.status_code == 400 and "应为数字" in bad.content.decode()
+    detail = client.get("/datasets/bus/").content.decode()
+    assert "数据预览" in detail and "川B10000" in detail and "/datasets/bus/data/" in detail
