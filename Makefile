@@ -59,7 +59,9 @@ test-postgres: dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: dev
-	@ls benchmarks/*.py >/dev/null 2>&1 && for b in benchmarks/*.py; do $(BIN)/python $$b; done || echo "no benchmarks yet"
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[bench]'
+	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_api.py
 
 # Regenerate the committed OpenAPI document after an API change (a test compares the two).
 openapi: dev

@@ -34,8 +34,6 @@ DUCK_TYPES = {
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d"]
 TIMESTAMP_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 TRUE_WORDS = ["true", "false", "是", "否", "y", "n", "yes", "no"]
-INT_PATTERN = r"[+-]?[0-9]{1,18}"
-NUMBER_PATTERN = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
 
 
 @dataclass
@@ -83,40 +81,95 @@ def _q(name: str) -> str:
 
 
 def stats_sql(columns: list[Column]) -> str:
-    """One aggregate over the all-text read: per column, how many non-empty values parse as each type."""
+    """One aggregate over the all-text read: per column, how many non-empty values parse as each type. Only
+    vectorised casts and string tests, so the pass costs about what reading the file does."""
     parts = []
     for i, c in enumerate(columns):
         v = _q(c.name)
+        is_int = f"(TRY_CAST({v} AS BIGINT) IS NOT NULL AND NOT contains({v}, '.'))"
         parts += [
             f"count({v}) AS n{i}",
-            f"count(*) FILTER (WHERE regexp_full_match({v}, '{INT_PATTERN}')) AS int{i}",
-            f"count(*) FILTER (WHERE regexp_full_match({v}, '{NUMBER_PATTERN}')) AS dec{i}",
+            f"count(*) FILTER (WHERE {is_int}) AS int{i}",
+            f"count(TRY_CAST({v} AS DOUBLE)) AS dec{i}",
             f"count(*) FILTER (WHERE lower({v}) IN ({', '.join(repr(w) for w in TRUE_WORDS)})) AS bool{i}",
-            f"count(*) FILTER (WHERE regexp_full_match({v}, '0[0-9]+') OR regexp_full_match({v}, '[0-9]{{11,}}'))"
+            f"count(*) FILTER (WHERE {is_int} AND ((starts_with({v}, '0') AND length({v}) > 1) OR length({v}) >= 11))"
             f" AS ident{i}",
+            f"count(*) FILTER (WHERE length({v}) <= 10 AND TRY_CAST({v} AS DATE) IS NOT NULL) AS date{i}",
+            f"count(TRY_CAST({v} AS TIMESTAMP)) AS ts{i}",
+            f"min({v}) AS sample{i}",
         ]
-        for k, fmt in enumerate(DATE_FORMATS):
-            parts.append(
-                f"count(*) FILTER (WHERE length({v}) <= 11 AND TRY_STRPTIME({v}, '{fmt}') IS NOT NULL) AS d{i}_{k}"
-            )
-        for k, fmt in enumerate(TIMESTAMP_FORMATS):
-            parts.append(f"count(TRY_STRPTIME({v}, '{fmt}')) AS t{i}_{k}")
     return "SELECT count(*) AS rows, " + ", ".join(parts)
 
 
-def choose_types(columns: list[Column], stats: dict[str, int]) -> tuple[str | None, str | None]:
-    """Set each undeclared column's type from the statistics; returns the file's date and timestamp formats."""
-    date_votes: dict[int, int] = {}
-    ts_votes: dict[int, int] = {}
+DATE_LIKE = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?")
+TIMESTAMP_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[ T]\d{1,2}:\d{2}(:\d{2})?")
+
+
+SAMPLE_ROWS = 50_000
+
+
+def check_sql(columns: list[Column]) -> str:
+    """The cheap full pass (string tests only) that guards what a sample cannot: integer columns whose later
+    values have a fraction, a leading zero or eleven digits (DuckDB would round or strip them silently), and
+    boolean columns with other words (they would turn into NULL). Also counts the rows."""
+    parts = ["count(*) AS rows"]
+    for i, c in enumerate(columns):
+        v = _q(c.name)
+        if c.type == "integer":
+            parts += [
+                f"count(*) FILTER (WHERE contains({v}, '.') OR contains(lower({v}), 'e')) AS frac{i}",
+                f"count(*) FILTER (WHERE (starts_with({v}, '0') AND length({v}) > 1) OR length({v}) >= 11) AS lead{i}",
+            ]
+        elif c.type == "boolean":
+            parts.append(
+                f"count(*) FILTER (WHERE lower({v}) NOT IN ({', '.join(repr(w) for w in TRUE_WORDS)})) AS nb{i}"
+            )
+    return "SELECT " + ", ".join(parts)
+
+
+def apply_checks(columns: list[Column], checks: dict) -> None:
+    for i, c in enumerate(columns):
+        if c.type == "integer":
+            if c.declared:
+                c.needs_integer_check = bool(checks[f"frac{i}"])
+            elif checks[f"lead{i}"]:
+                c.type = "string"
+            elif checks[f"frac{i}"]:
+                c.type = "decimal"
+        elif c.type == "boolean" and checks[f"nb{i}"] and not c.declared:
+            c.type = "string"
+
+
+def format_sql(columns: list[Column], candidates: list[int]) -> str:
+    """Second, targeted pass: for the few columns that look like dates in another notation, how many values
+    each strptime format reads."""
+    parts = []
+    for i in candidates:
+        v = _q(columns[i].name)
+        parts += [f"count(TRY_STRPTIME({v}, '{f}')) AS d{i}_{k}" for k, f in enumerate(DATE_FORMATS)]
+        parts += [f"count(TRY_STRPTIME({v}, '{f}')) AS t{i}_{k}" for k, f in enumerate(TIMESTAMP_FORMATS)]
+    return "SELECT " + ", ".join(parts)
+
+
+def choose_types(columns: list[Column], stats: dict, formats: dict | None = None) -> tuple[str | None, str | None]:
+    """Set each undeclared column's type from the statistics; returns the file's date and timestamp formats
+    (None: ISO, DuckDB's default). `formats` holds the second pass's counts for date-like columns."""
+    formats = formats or {}
+    date_choice: dict[int, str | None] = {}
+    ts_choice: dict[int, str | None] = {}
+
+    def fitting(i: int, prefix: str, options: list[str]) -> str:
+        """The notation that reads every sampled value of column i, or ""."""
+        n = stats[f"n{i}"]
+        return next((fmt for k, fmt in enumerate(options) if n and formats.get(f"{prefix}{i}_{k}") == n), "")
+
     for i, c in enumerate(columns):
         n = stats[f"n{i}"]
         if c.declared:
-            if c.type == "integer" and stats[f"dec{i}"] > stats[f"int{i}"]:
-                c.needs_integer_check = True
-            if c.type == "date":
-                date_votes[_best(stats, f"d{i}_", len(DATE_FORMATS))] = 1
-            if c.type == "datetime":
-                ts_votes[_best(stats, f"t{i}_", len(TIMESTAMP_FORMATS))] = 1
+            if c.type == "date" and stats[f"date{i}"] < n:
+                date_choice[i] = fitting(i, "d", DATE_FORMATS) or None
+            if c.type == "datetime" and stats[f"ts{i}"] < n:
+                ts_choice[i] = fitting(i, "t", TIMESTAMP_FORMATS) or None
             continue
         if n == 0:
             continue
@@ -128,30 +181,43 @@ def choose_types(columns: list[Column], stats: dict[str, int]) -> tuple[str | No
             c.type = "integer"
         elif stats[f"dec{i}"] == n:
             c.type = "decimal"
-        elif any(stats[f"d{i}_{k}"] == n for k in range(len(DATE_FORMATS))):
-            c.type = "date"
-            k = next(k for k in range(len(DATE_FORMATS)) if stats[f"d{i}_{k}"] == n)
-            date_votes[k] = date_votes.get(k, 0) + 1
-        elif any(stats[f"t{i}_{k}"] == n for k in range(len(TIMESTAMP_FORMATS))):
-            c.type = "datetime"
-            k = next(k for k in range(len(TIMESTAMP_FORMATS)) if stats[f"t{i}_{k}"] == n)
-            ts_votes[k] = ts_votes.get(k, 0) + 1
-    date_format = DATE_FORMATS[max(date_votes, key=date_votes.__getitem__)] if date_votes else None
-    ts_format = TIMESTAMP_FORMATS[max(ts_votes, key=ts_votes.__getitem__)] if ts_votes else None
-    # DuckDB reads one date and one timestamp format per file: columns in another format stay text.
+        elif stats[f"date{i}"] == n:
+            c.type, date_choice[i] = "date", None
+        elif stats[f"ts{i}"] == n:
+            c.type, ts_choice[i] = "datetime", None
+        elif found := fitting(i, "d", DATE_FORMATS):
+            c.type, date_choice[i] = "date", found
+        elif found := fitting(i, "t", TIMESTAMP_FORMATS):
+            c.type, ts_choice[i] = "datetime", found
+    # DuckDB reads one date and one timestamp notation per file: undeclared columns in another stay text.
+    return _one_format(columns, date_choice), _one_format(columns, ts_choice)
+
+
+def _one_format(columns: list[Column], choice: dict[int, str | None]) -> str | None:
+    if not choice:
+        return None
+    votes: dict[str | None, int] = {}
+    for i, fmt in choice.items():
+        votes[fmt] = votes.get(fmt, 0) + (100 if columns[i].declared else 1)
+    winner = max(votes, key=lambda f: votes[f])
+    for i, fmt in choice.items():
+        if fmt != winner and not columns[i].declared:
+            columns[i].type = "string"
+    return winner
+
+
+def format_candidates(columns: list[Column], stats: dict) -> list[int]:
+    """Columns worth the second pass: text that looks like a date or time in a non-ISO notation."""
+    found = []
     for i, c in enumerate(columns):
-        if c.declared:
+        n, sample = stats[f"n{i}"], stats.get(f"sample{i}") or ""
+        if not n or stats[f"date{i}"] == n or stats[f"ts{i}"] == n or stats[f"dec{i}"] == n:
             continue
-        if c.type == "date" and date_format and stats[f"d{i}_{DATE_FORMATS.index(date_format)}"] != stats[f"n{i}"]:
-            c.type = "string"
-        ts_index = TIMESTAMP_FORMATS.index(ts_format) if ts_format else -1
-        if c.type == "datetime" and ts_format and stats[f"t{i}_{ts_index}"] != stats[f"n{i}"]:
-            c.type = "string"
-    return date_format, ts_format
-
-
-def _best(stats: dict[str, int], prefix: str, count: int) -> int:
-    return max(range(count), key=lambda k: stats[f"{prefix}{k}"])
+        if c.declared and c.type not in ("date", "datetime"):
+            continue
+        if DATE_LIKE.fullmatch(sample) or TIMESTAMP_LIKE.fullmatch(sample):
+            found.append(i)
+    return found
 
 
 def point_columns(columns: list[Column]) -> dict[str, str]:

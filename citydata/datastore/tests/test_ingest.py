@@ -110,3 +110,30 @@ def test_unsupported_empty_and_oversized_files_get_clear_messages(upload, settin
         upload("a,b\n1,2\n3,4\n")
     assert caught.value.code == "too_large"
     assert DataVersion.objects.filter(status="ready").count() == 0
+
+
+def test_dates_in_chinese_notations_are_read_as_dates(upload):
+    version = upload("日期,时间,备注\n2026/01/05,2026/01/05 08:30:00,甲\n2026/12/31,2026/12/31 23:59:59,乙\n")
+    types = {c["name"]: c["type"] for c in version.columns}
+    assert types == {"日期": "date", "时间": "datetime", "备注": "string"}, version.error
+    assert str(rows_of(version)[1][0]) == "2026-12-31"
+    chinese = upload("成立日期\n2001年3月5日\n2019年11月20日\n")
+    assert chinese.columns[0]["type"] == "date" and str(rows_of(chinese)[0][0]) == "2001-03-05"
+    mixed = upload("a,b\n2026-01-05,2026年1月5日\n2026-02-05,2026年2月5日\n")
+    assert [c["type"] for c in mixed.columns] == ["date", "string"]  # one notation per file; the other stays text
+
+
+def test_values_past_the_sample_never_change_silently(upload, monkeypatch):
+    from citydata.datastore import infer
+
+    monkeypatch.setattr(infer, "SAMPLE_ROWS", 3)
+    head = "编码,数量,金额,开放,日期\n"
+    first = "".join(f"{10 + i},{i},{i}.5,是,2026-01-0{i + 1}\n" for i in range(3))
+    later = "0012,3.25,待定,未知,2026年1月5日\n"
+    version = upload(head + first + later)
+    assert version.status == "ready" and version.bad_row_count == 0, version.bad_rows
+    types = {c["name"]: c["type"] for c in version.columns}
+    # a leading zero keeps codes as text, a fraction makes a decimal, a word demotes a number or a date
+    assert types == {"编码": "string", "数量": "decimal", "金额": "string", "开放": "string", "日期": "string"}
+    last = rows_of(version)[-1]
+    assert last == ("0012", 3.25, "待定", "未知", "2026年1月5日")
