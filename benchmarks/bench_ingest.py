@@ -46,6 +46,7 @@ def citydata_ingest(path: Path) -> None:
     try:
         prepared = sources.prepare(path, path.name, work)
         built = ingest.build(prepared, [], work, con)
+        assert prepared.finish() and len(prepared.sha256) == 64
         assert built.rows > 0 and built.bad_total == 0
     finally:
         con.close()

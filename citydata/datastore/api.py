@@ -107,7 +107,7 @@ def _json_value(value):
                 ("_fields", "Columns to return, comma-separated"),
                 ("_size", "Rows per page (default 100)"),
                 ("_next", "The `next` token of the previous page"),
-                ("_offset", "Rows to skip (at most 10000; use _next to go deeper)"),
+                ("_offset", "Rows to skip (at most 1000000; _next pages at constant cost)"),
                 ("_q", "Text to find in any text column"),
                 ("_bbox", "west,south,east,north on the point columns"),
                 ("_near", "lng,lat,radius in metres"),

@@ -97,6 +97,7 @@ def stats_sql(columns: list[Column]) -> str:
             f"count(*) FILTER (WHERE length({v}) <= 10 AND TRY_CAST({v} AS DATE) IS NOT NULL) AS date{i}",
             f"count(TRY_CAST({v} AS TIMESTAMP)) AS ts{i}",
             f"min({v}) AS sample{i}",
+            f"approx_count_distinct({v}) AS distinct{i}",
         ]
     return "SELECT count(*) AS rows, " + ", ".join(parts)
 
@@ -105,7 +106,7 @@ DATE_LIKE = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?")
 TIMESTAMP_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[ T]\d{1,2}:\d{2}(:\d{2})?")
 
 
-SAMPLE_ROWS = 50_000
+SAMPLE_ROWS = 20_000
 
 
 def check_sql(columns: list[Column]) -> str:
@@ -218,6 +219,26 @@ def format_candidates(columns: list[Column], stats: dict) -> list[int]:
         if DATE_LIKE.fullmatch(sample) or TIMESTAMP_LIKE.fullmatch(sample):
             found.append(i)
     return found
+
+
+CLUSTER_MIN_ROWS = 100_000
+
+
+def cluster_keys(columns: list[Column], stats: dict, rows: int) -> list[str]:
+    """How to order a big version's rows so filters and sorts read few row groups: a category-like text
+    column (2 to 5,000 distinct values in the sample, not an identifier), then the first time column.
+    Measured on 2M bus rows: `line_no = X ORDER BY ts DESC` goes from 44 ms to 8 ms (docs/performance.md)."""
+    if rows < CLUSTER_MIN_ROWS:
+        return []
+    keys = []
+    for i, c in enumerate(columns):
+        if c.type == "string" and 2 <= stats.get(f"distinct{i}", 0) <= 5000 and not stats.get(f"ident{i}"):
+            keys.append(c.name)
+            break
+    time_column = next((c.name for c in columns if c.type in ("datetime", "date")), None)
+    if time_column:
+        keys.append(time_column)
+    return keys
 
 
 def point_columns(columns: list[Column]) -> dict[str, str]:

@@ -197,17 +197,29 @@ def _ingest(version: DataVersion, work: Path, con, listener) -> None:
         raise IngestError(
             _("文件超过 %(mb)s MB 的上限。") % {"mb": settings.INGEST_MAX_BYTES // 2**20}, code="too_large"
         )
+    declared = list(version.dataset.fields.all())
     with _Progress(version, con, watch=source.stat().st_size > 20 * 2**20, listener=listener) as progress:
         progress.set("checking")
         prepared = sources.prepare(source, version.source_name, work)
         try:
+            try:
+                built = build(prepared, declared, work, con, progress)
+            except duckdb.Error:
+                if prepared.finish():
+                    raise
+                built = None
+            if not prepared.finish():  # UTF-8 in its first megabyte only: read it again as GB18030
+                prepared.cleanup()
+                prepared = sources.prepare(source, version.source_name, work, encoding="gb18030")
+                built = build(prepared, declared, work, con, progress)
+            assert built is not None
             DataVersion.objects.filter(pk=version.pk).update(
                 source_format=prepared.format,
                 source_encoding=prepared.encoding,
                 source_sha256=prepared.sha256,
                 source_size=prepared.size,
             )
-            _load(version, prepared, work, con, progress)
+            _load(version, prepared, built, progress)
         finally:
             prepared.cleanup()
 
@@ -221,6 +233,7 @@ class Built:
     rows: int
     bad_total: int
     bad_rows: list[dict]
+    sorted_by: list[str]
 
     @property
     def point(self) -> dict:
@@ -255,16 +268,19 @@ def build(prepared: sources.Prepared, declared: list, work: Path, con, progress=
             code="too_many_rows",
         )
     infer.apply_checks(columns, checks)
+    keys = infer.cluster_keys(columns, stats, checks["rows"])
+    order = (" ORDER BY " + ", ".join(f"{infer._q(k)} NULLS LAST" for k in keys)) if keys else ""
     if progress:
         progress.set("loading")
     parquet = work / "data.parquet"
+    run = uuid.uuid4().hex[:8]
     for attempt in range(len(columns) + 1):
-        rejects = f"rejects_{attempt}"
+        rejects = f"rejects_{run}_{attempt}"
         source = _read_csv(prepared, columns, typed=True, formats=formats, rejects=rejects)
         fractions = _fraction_filter(columns)
         where = f" WHERE NOT ({fractions})" if fractions else ""
         con.execute(
-            f"COPY (SELECT {_select_list(columns)} FROM {source}{where}) "
+            f"COPY (SELECT {_select_list(columns)} FROM {source}{where}{order}) "
             f"TO {_literal(str(parquet))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
         )
         misread = {
@@ -305,7 +321,7 @@ def build(prepared: sources.Prepared, declared: list, work: Path, con, progress=
             for (ordinal,) in ordinals[:BAD_ROWS_KEPT]
         ]
     rows = con.execute(f"SELECT count(*) FROM read_parquet({_literal(str(parquet))})").fetchone()[0]
-    return Built(parquet, columns, rows, bad_total, bad_rows)
+    return Built(parquet, columns, rows, bad_total, bad_rows, keys)
 
 
 def _one_row(con, sql: str) -> dict:
@@ -314,8 +330,7 @@ def _one_row(con, sql: str) -> dict:
     return dict(zip([d[0] for d in cursor.description], row, strict=True))
 
 
-def _load(version: DataVersion, prepared: sources.Prepared, work: Path, con, progress: _Progress) -> None:
-    built = build(prepared, list(version.dataset.fields.all()), work, con, progress)
+def _load(version: DataVersion, prepared: sources.Prepared, built: Built, progress: _Progress) -> None:
     report = {"bad_rows": built.bad_rows, "bad_row_count": built.bad_total, "row_count": built.rows}
     if built.bad_total and version.bad_rows_policy == BadRowPolicy.REJECT:
         error = IngestError(

@@ -24,7 +24,8 @@ def readable(user, slug: str, number: int | None = None) -> tuple[Dataset, DataV
         raise Forbidden(
             _("这是有条件开放数据，需在线申请并获得授权后才能获取。"), code="grant_required", details={"dataset": slug}
         )
-    versions = DataVersion.objects.filter(dataset=dataset, status=VersionStatus.READY)
+    # The bad-row report can be large and readers never need it.
+    versions = DataVersion.objects.filter(dataset=dataset, status=VersionStatus.READY).defer("bad_rows")
     version = versions.filter(number=number).first() if number else versions.filter(is_current=True).first()
     if version is None:
         raise NotFound(_("这个数据集还没有可查询的数据版本。") if not number else _("没有这个数据版本。"))

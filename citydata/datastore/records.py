@@ -33,7 +33,7 @@ OPS = {
 LIST_OPS = {"in", "notin", "between"}
 TEXT_OPS = {"contains", "startswith"}
 ALL_OPS = set(OPS) | LIST_OPS | TEXT_OPS | {"isnull"}
-MAX_OFFSET = 10_000
+MAX_OFFSET = 1_000_000
 BUCKETS = ("hour", "day", "month", "year")
 AGGREGATES = {"count", "count_distinct", "sum", "avg", "min", "max"}
 MAX_IN = 500
@@ -372,10 +372,9 @@ def compile_select(query: Query, path: str, columns: list[dict], point: dict) ->
     order = [f"{_q(n)} {'DESC' if d else 'ASC'} NULLS LAST" for n, d in query.sort] + [f"{ROW} ASC"]
     keys = [n for n, _d in query.sort if n not in names]
     select = ", ".join([*(_q(n) for n in names), *(_q(k) for k in keys), f"file_row_number AS {ROW}"])
-    sql = (
-        f"SELECT {select} FROM {_source(path)}{where} ORDER BY {', '.join(order)} "
-        f"LIMIT {query.size + 1} OFFSET {query.offset}"
-    )
+    # In file order a scan already yields rows by position: no sort, so a deep offset only skips rows.
+    ordering = f" ORDER BY {', '.join(order)}" if query.sort or query.after is not None else ""
+    sql = f"SELECT {select} FROM {_source(path)}{where}{ordering} LIMIT {query.size + 1} OFFSET {query.offset}"
     return sql, args, names
 
 
@@ -420,6 +419,9 @@ def connection() -> duckdb.DuckDBPyConnection:
     con = getattr(_local, "con", None)
     if con is None:
         con = duckdb.connect(config={"memory_limit": "512MB", "threads": 2})
+        # Versions are immutable files: their Parquet footers can be cached across requests.
+        con.execute("SET parquet_metadata_cache = true")
+        con.execute("SET enable_progress_bar = false")
         _local.con = con
     return con.cursor()
 

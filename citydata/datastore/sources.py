@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +50,18 @@ class Prepared:
     line_offset: int = 0  # lines before the header in `path` that the original did not have
     record_numbers: bool = False  # bad rows are named by record number, not line (JSON sources)
     temporary: list[Path] = field(default_factory=list)
+    digest: _Digest | None = None
+
+    def finish(self) -> bool:
+        """Wait for the background digest; False when the file is not UTF-8 after all (its first megabyte
+        was), so the caller reads it again as GB18030."""
+        if self.digest is None:
+            return True
+        self.digest.join()
+        self.sha256 = self.digest.sha256
+        if self.digest.failed is not None:
+            raise self.digest.failed
+        return self.digest.utf8 or self.format not in ("csv", "tsv", "json", "jsonl", "geojson")
 
     def cleanup(self) -> None:
         for path in self.temporary:
@@ -67,38 +80,59 @@ def detect_format(filename: str) -> str:
     return FORMATS[suffix]
 
 
-def _hash_and_encoding(path: Path) -> tuple[str, str, int]:
-    """SHA-256, the text encoding (utf-8, utf-8-sig or gb18030) and size, in one streaming pass."""
-    digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8 = True
-    size = 0
-    first = b""
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            if not first:
-                first = chunk[:3]
-            digest.update(chunk)
-            size += len(chunk)
-            if utf8:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8 = False
-    if utf8:
+class _Digest(threading.Thread):
+    """SHA-256 and a full UTF-8 check of a file, in the background while DuckDB reads it (hashlib and
+    DuckDB both release the GIL), so provenance costs no wall time."""
+
+    def __init__(self, path: Path):
+        super().__init__(daemon=True)
+        self.path = path
+        self.sha256 = ""
+        self.utf8 = True
+        self.failed: BaseException | None = None
+
+    def run(self) -> None:
         try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = False
-    encoding = ("utf-8-sig" if first.startswith(codecs.BOM_UTF8) else "utf-8") if utf8 else "gb18030"
-    return digest.hexdigest(), encoding, size
+            digest = hashlib.sha256()
+            decoder = codecs.getincrementaldecoder("utf-8")()
+            with open(self.path, "rb") as handle:
+                while chunk := handle.read(CHUNK):
+                    digest.update(chunk)
+                    if self.utf8:
+                        try:
+                            decoder.decode(chunk)
+                        except UnicodeDecodeError:
+                            self.utf8 = False
+            if self.utf8:
+                try:
+                    decoder.decode(b"", final=True)
+                except UnicodeDecodeError:
+                    self.utf8 = False
+            self.sha256 = digest.hexdigest()
+        except BaseException as exc:  # reported by finish()
+            self.failed = exc
 
 
-def _transcode(path: Path, target: Path, encoding: str) -> None:
+def _sniff_encoding(path: Path) -> str:
+    """utf-8, utf-8-sig or gb18030 from the first megabyte; the background digest confirms UTF-8 over
+    the whole file."""
+    with open(path, "rb") as handle:
+        head = handle.read(CHUNK)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+
+
+def _transcode(path: Path, target: Path, encoding: str) -> str:
+    """Rewrite as UTF-8 chunk by chunk; returns the SHA-256 of the original bytes."""
     decoder = codecs.getincrementaldecoder(encoding)()
+    digest = hashlib.sha256()
     offset = 0
     with open(path, "rb") as source, open(target, "w", encoding="utf-8", newline="") as out:
         while chunk := source.read(CHUNK):
+            digest.update(chunk)
             try:
                 out.write(decoder.decode(chunk))
             except UnicodeDecodeError as exc:
@@ -108,6 +142,7 @@ def _transcode(path: Path, target: Path, encoding: str) -> None:
                 ) from None
             offset += len(chunk)
         out.write(decoder.decode(b"", final=True))
+    return digest.hexdigest()
 
 
 def _cell(value) -> str:
@@ -182,21 +217,25 @@ def _geojson_to_csv(con, source: str, out: str) -> None:
     )
 
 
-def prepare(path: Path, filename: str, work: Path) -> Prepared:
-    """Check and convert the upload at `path` (named `filename` by its owner) into a CSV under `work`."""
+def prepare(path: Path, filename: str, work: Path, *, encoding: str = "") -> Prepared:
+    """Check and convert the upload at `path` (named `filename` by its owner) into a CSV under `work`. Call
+    `finish()` on the result before trusting its SHA-256 or its encoding."""
     fmt = detect_format(filename)
-    sha256, encoding, size = _hash_and_encoding(path)
+    size = path.stat().st_size
     if size == 0:
         raise SourceError(_("文件是空的。"))
-    prepared = Prepared(path=path, format=fmt, encoding=encoding, sha256=sha256, size=size)
+    encoding = "" if fmt == "xlsx" else encoding or _sniff_encoding(path)
+    prepared = Prepared(path=path, format=fmt, encoding=encoding, sha256="", size=size)
+    if encoding != "gb18030":
+        prepared.digest = _Digest(path)
+        prepared.digest.start()
     if fmt in ("csv", "tsv"):
         prepared.delimiter = "\t" if fmt == "tsv" else _sniff_delimiter(path, encoding)
         if encoding == "gb18030":
             target = work / "source-utf8.csv"
-            _transcode(path, target, encoding)
+            prepared.sha256 = _transcode(path, target, encoding)
             prepared.path, prepared.temporary = target, [target]
         return prepared
-    prepared.encoding = "utf-8" if fmt != "xlsx" else ""
     target = work / "source.csv"
     prepared.temporary = [target]
     if fmt == "xlsx":

@@ -137,3 +137,26 @@ def test_values_past_the_sample_never_change_silently(upload, monkeypatch):
     assert types == {"编码": "string", "数量": "decimal", "金额": "string", "开放": "string", "日期": "string"}
     last = rows_of(version)[-1]
     assert last == ("0012", 3.25, "待定", "未知", "2026年1月5日")
+
+
+def test_big_versions_are_clustered_by_category_then_time(upload, monkeypatch):
+    from citydata.datastore import infer
+
+    monkeypatch.setattr(infer, "CLUSTER_MIN_ROWS", 4)
+    text = (
+        "线路,时间,速度\n2路,2026-01-01 08:02:00,3\n1路,2026-01-01 08:03:00,4\n"
+        "2路,2026-01-01 08:01:00,5\n1路,2026-01-01 08:00:00,6\n"
+    )
+    version = upload(text)
+    assert [(r[0], str(r[1])[-8:]) for r in rows_of(version)] == [
+        ("1路", "08:00:00"), ("1路", "08:03:00"), ("2路", "08:01:00"), ("2路", "08:02:00"),
+    ]  # fmt: skip
+
+
+def test_a_file_that_is_utf8_only_in_its_first_megabyte_is_read_as_gbk(upload):
+    head = "名称,说明\n" + "".join(f"a{i},ascii\n" for i in range(120_000))  # well past 1 MB of plain ASCII
+    text = head + "市图书馆,开放时间调整\n"
+    version = upload(text, encoding="gb18030")
+    assert version.status == "ready", version.error
+    assert version.source_encoding == "gb18030" and version.row_count == 120_001
+    assert rows_of(version)[-1] == ("市图书馆", "开放时间调整") and len(version.source_sha256) == 64
