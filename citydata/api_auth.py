@@ -19,7 +19,7 @@ class ApiKeyBearer(HttpBearer):
         user = apikey_authenticate(token)
         if user is None:
             raise InvalidApiKey()
-        request.user = user
+        request.user, request.api_key = user, user.authenticated_key
         return user
 
 
@@ -34,7 +34,7 @@ class ApiKeyHeader(APIKeyHeader):
         user = apikey_authenticate(key)
         if user is None:
             raise InvalidApiKey()
-        request.user = user
+        request.user, request.api_key = user, user.authenticated_key
         return user
 
 
@@ -50,5 +50,5 @@ def caller(request):
         user = apikey_authenticate(key)
         if user is None:
             raise InvalidApiKey()
-        request.user = user
+        request.user, request.api_key = user, user.authenticated_key
     return request.user

@@ -121,6 +121,15 @@ declare(
     bool,
 )
 declare("CITYDATA_RECORDS_MAX_PAGE", 1000, "Most records one page of the records API returns.", int)
+declare("CITYDATA_RATE_ANON_PER_MINUTE", 120, "Data API calls per minute for one IP address without an API key.", int)
+declare("CITYDATA_RATE_KEY_PER_MINUTE", 1200, "Data API calls per minute for one API key.", int)
+declare(
+    "CITYDATA_RATE_LIMIT_BACKEND",
+    "database",
+    "Where the data API's call counters live: database (default) or redis (CITYDATA_REDIS_URL), for several "
+    "app nodes under heavy load.",
+)
+declare("CITYDATA_CALL_LOG_DAYS", 190, "Days data API call logs are kept (at least six months, R8.2).", int)
 declare("CITYDATA_PLATFORM_NAME", "绵阳市公共数据开放平台", "The platform's name, shown in the header and titles.")
 declare("CITYDATA_PLATFORM_NAME_EN", "Mianyang Public Data Open Platform", "The platform's name in English.")
 declare("CITYDATA_ORGANISER", "绵阳市政务服务监督管理局", "The site's organiser (主办单位), shown in the footer.")

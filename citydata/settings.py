@@ -155,6 +155,13 @@ INGEST_MAX_ROWS = setting("CITYDATA_INGEST_MAX_ROWS")
 INGEST_MAX_COLUMNS = setting("CITYDATA_INGEST_MAX_COLUMNS")
 KEEP_RAW_UPLOADS = setting("CITYDATA_KEEP_RAW_UPLOADS")
 RECORDS_MAX_PAGE = setting("CITYDATA_RECORDS_MAX_PAGE")
+RATE_ANON_PER_MINUTE = setting("CITYDATA_RATE_ANON_PER_MINUTE")
+RATE_KEY_PER_MINUTE = setting("CITYDATA_RATE_KEY_PER_MINUTE")
+RATE_LIMIT_BACKEND = setting("CITYDATA_RATE_LIMIT_BACKEND")
+RATE_LIMIT_REDIS_URL = setting("CITYDATA_REDIS_URL")
+CALL_LOG_DAYS = setting("CITYDATA_CALL_LOG_DAYS")
+if RATE_LIMIT_BACKEND not in ("database", "redis"):
+    raise ImproperlyConfigured(f"CITYDATA_RATE_LIMIT_BACKEND must be database or redis, got {RATE_LIMIT_BACKEND!r}")
 OPEN_TYPE_LABELS = dict(
     (key.strip(), label.strip())
     for key, _, label in (pair.partition("=") for pair in setting("CITYDATA_OPEN_TYPE_LABELS"))

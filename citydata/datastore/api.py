@@ -7,11 +7,13 @@ import datetime as dt
 import io
 import json
 import tempfile
+import time
 from pathlib import Path
 from typing import Literal
 
 from django.conf import settings
-from django.http import FileResponse, StreamingHttpResponse
+from django.db.models import F
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Router, Schema, Status, UploadedFile
@@ -19,7 +21,7 @@ from ninja import File, Form, Router, Schema, Status, UploadedFile
 from citydata.accounts import authz
 from citydata.api_auth import AUTH, caller
 from citydata.catalog.models import Dataset
-from citydata.datastore import queries, records, services
+from citydata.datastore import metering, queries, records, services
 from citydata.datastore.models import DataVersion
 from citydata.datastore.storage import get_storage
 from citydata.errors import DomainError
@@ -121,31 +123,50 @@ def _json_value(value):
     },
 )
 def list_records(request, slug: str):
-    dataset, version = _readable(request, slug, _version_number(request))
-    fmt = request.GET.get("_format") or "json"
-    if fmt not in EXPORT_FORMATS:
-        raise DomainError(
-            _("不支持的格式“%(fmt)s”，可选：%(all)s。") % {"fmt": fmt[:20], "all": "、".join(EXPORT_FORMATS)},
-            code="invalid_query",
-            details={"parameter": "_format"},
-        )
-    path = str(get_storage().local_path(version.data_key))
-    if fmt != "json":
-        return _export(request, dataset, version, path, fmt)
-    query = records.parse(request.GET, version.columns, version.point, max_size=settings.RECORDS_MAX_PAGE)
-    page = records.run(query, path, version.columns, version.point, row_count=version.row_count)
-    return {
-        "dataset": dataset.slug,
-        "version": version.number,
-        "columns": records.result_columns(query, version.columns, page.names),
-        "items": [{n: _json_value(v) for n, v in zip(page.names, row, strict=True)} for row in page.rows],
-        "next": page.next_cursor,
-        "total": page.total,
-        "total_exact": page.total_exact,
-    }
+    started = time.perf_counter()
+    caller(request)
+    meter = metering.caller_of(request)
+    fmt = str(request.GET.get("_format") or "json")
+    logged = {"dataset": slug, "version": None, "params": dict(request.GET.items()), "fmt": fmt, "started": started}
+    try:
+        metering.check(meter)
+        dataset, version = _readable(request, slug, _version_number(request))
+        logged["version"] = version.number
+        if fmt not in EXPORT_FORMATS:
+            raise DomainError(
+                _("不支持的格式“%(fmt)s”，可选：%(all)s。") % {"fmt": fmt[:20], "all": "、".join(EXPORT_FORMATS)},
+                code="invalid_query",
+                details={"parameter": "_format"},
+            )
+        path = str(get_storage().local_path(version.data_key))
+        if fmt != "json":
+            Dataset.objects.filter(pk=dataset.pk).update(download_count=F("download_count") + 1)
+            return _export(request, dataset, version, path, fmt, lambda rows, size: metering.log(
+                meter, rows=rows, size=size, status=200, **logged
+            ))  # fmt: skip
+        query = records.parse(request.GET, version.columns, version.point, max_size=settings.RECORDS_MAX_PAGE)
+        page = records.run(query, path, version.columns, version.point, row_count=version.row_count)
+    except DomainError as exc:
+        metering.log(meter, rows=0, size=0, status=exc.status, **logged)
+        raise
+    body = json.dumps(
+        {
+            "dataset": dataset.slug,
+            "version": version.number,
+            "columns": records.result_columns(query, version.columns, page.names),
+            "items": [{n: _json_value(v) for n, v in zip(page.names, row, strict=True)} for row in page.rows],
+            "next": page.next_cursor,
+            "total": page.total,
+            "total_exact": page.total_exact,
+        },
+        ensure_ascii=False,
+        default=str,
+    ).encode()
+    metering.log(meter, rows=len(page.rows), size=len(body), status=200, **logged)
+    return HttpResponse(body, content_type="application/json; charset=utf-8")
 
 
-def _export(request, dataset: Dataset, version: DataVersion, path: str, fmt: str):
+def _export(request, dataset: Dataset, version: DataVersion, path: str, fmt: str, done):
     """Every matching row (filters and sorts apply, paging does not), streamed or as a file."""
     params = request.GET.copy()
     for control in ("_size", "_next", "_offset"):
@@ -163,23 +184,36 @@ def _export(request, dataset: Dataset, version: DataVersion, path: str, fmt: str
     width = len(names)
     if fmt == "csv":
         bom = request.GET.get("_bom") in ("1", "true")
-        response = StreamingHttpResponse(
-            _csv_chunks(result, names, width, bom, cursor), content_type="text/csv; charset=utf-8"
-        )
+        chunks = _counted(_csv_chunks(result, names, width, bom, cursor), done)
+        response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
     elif fmt == "geojson":
         if not version.point:
             cursor.close()
             raise DomainError(_("这个数据集没有坐标列，不能导出 GeoJSON。"), code="invalid_query")
-        response = StreamingHttpResponse(
-            _geojson_chunks(result, names, width, version.point, cursor), content_type="application/geo+json"
-        )
+        chunks = _geojson_chunks(result, names, width, version.point, cursor)
+        response = StreamingHttpResponse(_counted(chunks, done), content_type="application/geo+json")
     elif fmt == "xlsx":
-        response = _xlsx(result, names, width, cursor)
+        response = _xlsx(result, names, width, cursor, done)
     else:
-        response = _parquet(sql, args, names, cursor)
+        response = _parquet(sql, args, names, cursor, done)
     extension = {"geojson": "geojson"}.get(fmt, fmt)
     response["Content-Disposition"] = f'attachment; filename="{filename}.{extension}"'
     return response
+
+
+def _counted(chunks, done):
+    """Pass chunks through, then log how many rows (chunks count them) and bytes went out."""
+    rows, size = 0, 0
+    try:
+        for chunk in chunks:
+            if isinstance(chunk, tuple):
+                rows += chunk[0]
+                chunk = chunk[1]
+            data = chunk.encode() if isinstance(chunk, str) else chunk
+            size += len(data)
+            yield data
+    finally:
+        done(rows, size)
 
 
 def _csv_chunks(result, names, width, bom, cursor):
@@ -192,7 +226,7 @@ def _csv_chunks(result, names, width, bom, cursor):
             buffer.seek(0)
             buffer.truncate()
             writer.writerows(row[:width] for row in rows)
-            yield buffer.getvalue()
+            yield len(rows), buffer.getvalue()
     finally:
         cursor.close()
 
@@ -212,14 +246,14 @@ def _geojson_chunks(result, names, width, point, cursor):
                     geometry = {"type": "Point", "coordinates": [row[lng], row[lat]]}
                 feature = {"type": "Feature", "geometry": geometry, "properties": properties}
                 parts.append(json.dumps(feature, ensure_ascii=False, default=str))
-            yield ("" if first else ",") + ",".join(parts)
+            yield len(rows), ("" if first else ",") + ",".join(parts)
             first = False
         yield "]}"
     finally:
         cursor.close()
 
 
-def _xlsx(result, names, width, cursor):
+def _xlsx(result, names, width, cursor, done):
     from openpyxl import Workbook
 
     try:
@@ -240,23 +274,25 @@ def _xlsx(result, names, width, cursor):
         book.save(temp.name)
     finally:
         cursor.close()
+    done(count, Path(temp.name).stat().st_size)
     return FileResponse(
         _deleting(Path(temp.name)),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
 
 
-def _parquet(sql, args, names, cursor):
+def _parquet(sql, args, names, cursor, done):
     temp = Path(tempfile.mkstemp(suffix=".parquet")[1])
     try:
         select = ", ".join(records._q(n) for n in names)
-        cursor.execute(
+        written = cursor.execute(
             f"COPY (SELECT {select} FROM ({sql})) TO '{str(temp).replace(chr(39), chr(39) * 2)}' "
             "(FORMAT parquet, COMPRESSION zstd)",
             args,
-        )
+        ).fetchone()
     finally:
         cursor.close()
+    done(int(written[0]) if written else 0, temp.stat().st_size)
     return FileResponse(_deleting(temp), content_type="application/vnd.apache.parquet")
 
 

@@ -78,3 +78,48 @@ class DataVersion(models.Model):
     @property
     def column_names(self) -> list[str]:
         return [c["name"] for c in self.columns]
+
+
+class ApiCall(models.Model):
+    """One call of the data API (R8.2): who, which dataset, what was asked and what went out."""
+
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("用户")
+    )
+    api_key = models.ForeignKey(
+        "accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("密钥")
+    )
+    ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    dataset = models.CharField(_("数据集"), max_length=100, db_index=True)
+    version = models.PositiveIntegerField(_("版本"), null=True, blank=True)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    format = models.CharField(_("格式"), max_length=10, blank=True)
+    rows = models.BigIntegerField(_("返回行数"), default=0)
+    bytes = models.BigIntegerField(_("返回字节数"), default=0)
+    status = models.PositiveSmallIntegerField(_("状态码"))
+    latency_ms = models.PositiveIntegerField(_("耗时（毫秒）"), default=0)
+
+    class Meta:
+        verbose_name = _("接口调用记录")
+        verbose_name_plural = _("接口调用记录")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.dataset} {self.status}"
+
+
+class RateCounter(models.Model):
+    """Calls in one fixed window by one caller (an IP address or an API key), for the database limiter."""
+
+    key = models.CharField(max_length=80)
+    window = models.BigIntegerField()  # Unix time of the window's start
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window"], name="rate_counter_unique")]
+        indexes = [models.Index(fields=["window"])]
+
+    def __str__(self) -> str:
+        return f"{self.key} @{self.window}: {self.count}"

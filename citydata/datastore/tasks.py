@@ -25,3 +25,13 @@ def cleanup_datastore() -> dict:
 
 
 periodic("cleanup_datastore", cleanup_datastore, every=dt.timedelta(hours=1))
+
+
+@task()
+def prune_call_logs() -> dict:
+    from citydata.datastore import metering
+
+    return metering.prune()
+
+
+periodic("prune_call_logs", prune_call_logs, daily_at=dt.time(3, 10))

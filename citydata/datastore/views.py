@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -202,4 +203,10 @@ def _cells(page, columns: list[dict]) -> list[list[dict]]:
         return []
     index = {name: i for i, name in enumerate(page.names)}
     numeric = {c["name"] for c in columns if c["type"] in ("integer", "decimal")}
-    return [[{"value": row[index[c["name"]]], "num": c["name"] in numeric} for c in columns] for row in page.rows]
+
+    def shown(value):  # dates and times as the API writes them, to the second
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value
+
+    return [
+        [{"value": shown(row[index[c["name"]]]), "num": c["name"] in numeric} for c in columns] for row in page.rows
+    ]

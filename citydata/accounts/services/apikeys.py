@@ -66,4 +66,6 @@ def apikey_authenticate(secret: str) -> User | None:
     now = timezone.now()
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-    return key.user
+    user = key.user
+    user.authenticated_key = key  # type: ignore[attr-defined] # quotas and call logs are per key
+    return user

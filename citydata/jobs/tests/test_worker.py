@@ -22,9 +22,10 @@ def test_a_slot_is_claimed_once_however_many_workers_tick():
     now = dt.datetime(2026, 11, 27, 3, 0, tzinfo=dt.UTC)  # 11:00 in Shanghai: both jobs are due
     first = schedule.tick(worker_id="worker-a", now=now)
     second = schedule.tick(worker_id="worker-b", now=now + dt.timedelta(seconds=5))
-    assert sorted(first) == ["cleanup_datastore", "purge_expired_codes", "verify_audit_chain"] and second == []
-    assert ScheduleRun.objects.count() == 3
-    assert DBTaskResult.objects.count() == 3
+    due = ["cleanup_datastore", "prune_call_logs", "purge_expired_codes", "verify_audit_chain"]
+    assert sorted(first) == due and second == []
+    assert ScheduleRun.objects.count() == 4
+    assert DBTaskResult.objects.count() == 4
     # the next hour is a new slot for the hourly jobs only
     later = schedule.tick(worker_id="worker-b", now=now + dt.timedelta(hours=1))
     assert sorted(later) == ["cleanup_datastore", "purge_expired_codes"]
