@@ -130,6 +130,8 @@ declare(
     "app nodes under heavy load.",
 )
 declare("CITYDATA_CALL_LOG_DAYS", 190, "Days data API call logs are kept (at least six months, R8.2).", int)
+declare("CITYDATA_SQL_TIME_LIMIT_MS", 5000, "Time limit of one read-only SQL query, in milliseconds.", int)
+declare("CITYDATA_SQL_MAX_ROWS", 10000, "Most rows one read-only SQL query returns.", int)
 declare("CITYDATA_PLATFORM_NAME", "绵阳市公共数据开放平台", "The platform's name, shown in the header and titles.")
 declare("CITYDATA_PLATFORM_NAME_EN", "Mianyang Public Data Open Platform", "The platform's name in English.")
 declare("CITYDATA_ORGANISER", "绵阳市政务服务监督管理局", "The site's organiser (主办单位), shown in the footer.")

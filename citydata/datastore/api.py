@@ -12,19 +12,22 @@ from pathlib import Path
 from typing import Literal
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from ninja import File, Form, Router, Schema, Status, UploadedFile
+from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 
 from citydata.accounts import authz
 from citydata.api_auth import AUTH, caller
 from citydata.catalog.models import Dataset
 from citydata.datastore import metering, queries, records, services
+from citydata.datastore import sql as sql_sandbox
 from citydata.datastore.models import DataVersion
 from citydata.datastore.storage import get_storage
 from citydata.errors import DomainError
+from citydata.security import audit
 
 router = Router(tags=["data"])
 
@@ -306,6 +309,52 @@ class _deleting(io.FileIO):
     def close(self) -> None:
         super().close()
         self._path.unlink(missing_ok=True)
+
+
+class SqlIn(Schema):
+    sql: str = Field(max_length=10_000, description="One SELECT over the table `data`")
+    version: int | None = Field(default=None, description="A version number; the current version by default")
+
+
+class SqlOut(Schema):
+    dataset: str
+    version: int
+    columns: list[str]
+    rows: list[list]
+    truncated: bool = Field(description="True when more rows matched than CITYDATA_SQL_MAX_ROWS")
+
+
+@router.post(
+    "/datasets/{slug}/query",
+    response=SqlOut,
+    summary="Run one read-only SELECT over the dataset's table `data` (sandboxed, time- and row-limited)",
+)
+def run_sql(request, slug: str, body: SqlIn):
+    started = time.perf_counter()
+    caller(request)
+    meter = metering.caller_of(request)
+    logged = {"dataset": slug, "version": body.version, "params": {"sql": body.sql[:200]}, "fmt": "sql"}
+    try:
+        metering.check(meter)
+        dataset, version = _readable(request, slug, body.version)
+        logged["version"] = version.number
+        result = sql_sandbox.run(body.sql, str(get_storage().local_path(version.data_key)))
+    except DomainError as exc:
+        if exc.code == "sql_refused":
+            with transaction.atomic():
+                audit.record(request.user, "sql.refused", note=f"{slug}: {exc.details.get('reason')}: {body.sql[:300]}")
+        metering.log(meter, rows=0, size=0, status=exc.status, started=started, **logged)
+        raise
+    out = {
+        "dataset": dataset.slug,
+        "version": version.number,
+        "columns": result.columns,
+        "rows": [[_json_value(v) for v in row] for row in result.rows],
+        "truncated": result.truncated,
+    }
+    body_bytes = json.dumps(out, ensure_ascii=False, default=str).encode()
+    metering.log(meter, rows=len(result.rows), size=len(body_bytes), status=200, started=started, **logged)
+    return HttpResponse(body_bytes, content_type="application/json; charset=utf-8")
 
 
 # --- versions ----------------------------------------------------------------------------------------

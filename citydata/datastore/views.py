@@ -210,3 +210,41 @@ def _cells(page, columns: list[dict]) -> list[list[dict]]:
     return [
         [{"value": shown(row[index[c["name"]]]), "num": c["name"] in numeric} for c in columns] for row in page.rows
     ]
+
+
+EXAMPLE_SQL = "SELECT * FROM data LIMIT 20"
+
+
+def sql_page(request, slug: str):
+    """Try read-only SQL on a dataset in the browser: the same sandbox as POST /api/v1/datasets/{slug}/query."""
+    from citydata.datastore import queries
+    from citydata.datastore import sql as sql_sandbox
+    from citydata.datastore.storage import get_storage
+    from citydata.security import audit
+
+    dataset, version = queries.readable(request.user, slug, None)
+    text = str(request.GET.get("sql") or "")[:10_000]
+    result, error = None, ""
+    if text:
+        try:
+            result = sql_sandbox.run(text, str(get_storage().local_path(version.data_key)), max_rows=500)
+        except DomainError as exc:
+            error = str(exc.message)
+            if exc.code == "sql_refused":
+                from django.db import transaction
+
+                with transaction.atomic():
+                    audit.record(request.user, "sql.refused", note=f"{slug}: {exc.details.get('reason')}: {text[:300]}")
+    return render(
+        request,
+        "datastore/sql.html",
+        {
+            "dataset": dataset,
+            "version": version,
+            "sql": text or EXAMPLE_SQL,
+            "result": result,
+            "error": error,
+            "columns": version.columns,
+        },
+        status=400 if error else 200,
+    )
