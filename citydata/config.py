@@ -132,6 +132,13 @@ declare(
 declare("CITYDATA_CALL_LOG_DAYS", 190, "Days data API call logs are kept (at least six months, R8.2).", int)
 declare("CITYDATA_SQL_TIME_LIMIT_MS", 5000, "Time limit of one read-only SQL query, in milliseconds.", int)
 declare("CITYDATA_SQL_MAX_ROWS", 10000, "Most rows one read-only SQL query returns.", int)
+declare(
+    "CITYDATA_SSE_MAX_SECONDS",
+    55,
+    "How long one live feed connection stays open; browsers reconnect and continue from their last event.",
+    int,
+)
+declare("CITYDATA_STREAM_HISTORY_DAYS", 7, "Days pushed real-time records are kept as history.", int)
 declare("CITYDATA_PLATFORM_NAME", "绵阳市公共数据开放平台", "The platform's name, shown in the header and titles.")
 declare("CITYDATA_PLATFORM_NAME_EN", "Mianyang Public Data Open Platform", "The platform's name in English.")
 declare("CITYDATA_ORGANISER", "绵阳市政务服务监督管理局", "The site's organiser (主办单位), shown in the footer.")

@@ -56,7 +56,7 @@ def _resources(theme: content.Theme, title: str, slug: str, rng: random.Random) 
     if theme.realtime:
         specs.append(
             services.ResourceSpec(
-                f"{title}实时推送", "SSE", kind=ResourceKind.STREAM, url=f"/api/v1/datasets/{slug}/stream"
+                f"{title}实时推送", "SSE", kind=ResourceKind.STREAM, url=f"/api/v1/streams/{slug}/events"
             )
         )
     return specs

@@ -17,12 +17,12 @@ from django.db.models import F
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from citydata.accounts import authz
 from citydata.api_auth import AUTH, caller
 from citydata.catalog.models import Dataset
-from citydata.datastore import metering, queries, records, services
+from citydata.datastore import metering, queries, records, services, streams
 from citydata.datastore import sql as sql_sandbox
 from citydata.datastore.models import DataVersion
 from citydata.datastore.storage import get_storage
@@ -313,7 +313,9 @@ class _deleting(io.FileIO):
 
 class SqlIn(Schema):
     sql: str = Field(max_length=10_000, description="One SELECT over the table `data`")
-    version: int | None = Field(default=None, description="A version number; the current version by default")
+    version: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="A version number; the current version by default"
+    )
 
 
 class SqlOut(Schema):
@@ -355,6 +357,85 @@ def run_sql(request, slug: str, body: SqlIn):
     body_bytes = json.dumps(out, ensure_ascii=False, default=str).encode()
     metering.log(meter, rows=len(result.rows), size=len(body_bytes), status=200, started=started, **logged)
     return HttpResponse(body_bytes, content_type="application/json; charset=utf-8")
+
+
+# --- real-time streams -------------------------------------------------------------------------------
+
+
+class StreamPushIn(Schema):
+    records: list[dict] = Field(
+        max_length=1000,
+        description='Records {"id": message id (idempotency), "key": e.g. a plate, "time": ISO 8601, "data": {...}}',
+    )
+
+
+class StreamPushOut(Schema):
+    accepted: int
+    duplicates: int
+    state_updates: int
+
+
+class StreamItemsOut(Schema):
+    items: list[dict]
+    next: str | None
+
+
+@router.post(
+    "/streams/{slug}/records",
+    response=StreamPushOut,
+    auth=AUTH,
+    summary="Push a batch of real-time records (department staff; idempotent by id, upsert by key)",
+)
+def push_stream(request, slug: str, body: StreamPushIn):
+    dataset = get_object_or_404(Dataset.objects.select_related("department"), slug=slug[:100])
+    return streams.push(by=request.user, dataset=dataset, records=body.records).__dict__
+
+
+def _stream_keys(request) -> list[str]:
+    return [k for k in str(request.GET.get("key") or "").split(",") if k][:500]
+
+
+def _metered(request, slug: str):
+    caller(request)
+    meter = metering.caller_of(request)
+    metering.check(meter)
+    metering.log(meter, dataset=slug, version=None, params=dict(request.GET.items()), fmt="stream", rows=0, size=0,
+                 status=200, started=time.perf_counter())  # fmt: skip
+    return queries.readable_dataset(request.user, slug)
+
+
+@router.get("/streams/{slug}/latest", response=StreamItemsOut, summary="The latest record of every key")
+def stream_latest(
+    request, slug: str, key: str = "", after: str = Query("", alias="_after"), size: int = Query(100, alias="_size")
+):
+    dataset = _metered(request, slug)
+    size = max(1, min(size, 1000))
+    items = streams.latest(dataset, keys=_stream_keys(request), after=after[:100], size=size)
+    return {"items": items, "next": items[-1]["key"] if len(items) == size else None}
+
+
+@router.get("/streams/{slug}/history", response=StreamItemsOut, summary="Pushed records after a sequence number")
+def stream_history(request, slug: str, key: str = "", since: int = 0, size: int = Query(100, alias="_size")):
+    dataset = _metered(request, slug)
+    size = max(1, min(size, 1000))
+    items = streams.history(dataset, since=min(max(0, since), 2**62), keys=_stream_keys(request), size=size)
+    return {"items": items, "next": str(items[-1]["seq"]) if len(items) == size else None}
+
+
+@router.get(
+    "/streams/{slug}/events",
+    summary="Live feed (Server-Sent Events): each new record as an `record` event; reconnect with Last-Event-ID",
+)
+def stream_events(request, slug: str, key: str = "", since: int = 0):
+    dataset = _metered(request, slug)
+    last = request.headers.get("Last-Event-ID", "")
+    start = min(int(last) if last.isdigit() and len(last) < 19 else max(0, since), 2**62)
+    response = StreamingHttpResponse(
+        streams.feed(dataset, since=start, keys=_stream_keys(request)), content_type="text/event-stream"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # tell a fronting nginx not to buffer the feed
+    return response
 
 
 # --- versions ----------------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ def log(caller: Caller, *, dataset: str, version: int | None, params: dict, fmt:
         api_key_id=caller.api_key_id,
         ip=caller.ip,
         dataset=dataset[:100],
-        version=version,
+        version=version if isinstance(version, int) and 0 < version < 2**31 else None,
         params={k: str(v)[:200] for k, v in list(params.items())[:30]},
         format=fmt[:10],
         rows=rows,

@@ -123,3 +123,45 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} @{self.window}: {self.count}"
+
+
+class StreamMessage(models.Model):
+    """One record pushed to a real-time dataset (R1.3), kept as history; `id` orders the feed."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="stream_messages")
+    message_id = models.CharField(_("消息标识"), max_length=80)
+    key = models.CharField(_("主键"), max_length=100)
+    payload = models.JSONField(_("内容"), default=dict)
+    event_time = models.DateTimeField(_("发生时间"), null=True, blank=True)
+    received_at = models.DateTimeField(_("接收时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("实时数据消息")
+        verbose_name_plural = _("实时数据消息")
+        constraints = [
+            # Pushing the same message twice is harmless: the second is recognised and skipped.
+            models.UniqueConstraint(fields=["dataset", "message_id"], name="stream_message_once")
+        ]
+        indexes = [models.Index(fields=["dataset", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id}:{self.key}#{self.message_id}"
+
+
+class StreamState(models.Model):
+    """The latest record of each key of a real-time dataset (a bus's last position, a ward's free beds)."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="stream_states")
+    key = models.CharField(_("主键"), max_length=100)
+    payload = models.JSONField(_("内容"), default=dict)
+    event_time = models.DateTimeField(_("发生时间"), null=True, blank=True)
+    message = models.ForeignKey(StreamMessage, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("实时数据最新状态")
+        verbose_name_plural = _("实时数据最新状态")
+        constraints = [models.UniqueConstraint(fields=["dataset", "key"], name="stream_state_per_key")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id}:{self.key}"

@@ -35,3 +35,13 @@ def prune_call_logs() -> dict:
 
 
 periodic("prune_call_logs", prune_call_logs, daily_at=dt.time(3, 10))
+
+
+@task()
+def prune_stream_history() -> dict:
+    from citydata.datastore import streams
+
+    return {"removed": streams.prune()}
+
+
+periodic("prune_stream_history", prune_stream_history, daily_at=dt.time(3, 40))
