@@ -10,11 +10,12 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 
+from citydata.accounts import authz
 from citydata.accounts.authz import authorize
 from citydata.accounts.models import Department
-from citydata.api_auth import AUTH
+from citydata.api_auth import AUTH, caller
 from citydata.catalog import bulk, queries, services
-from citydata.catalog.models import Dataset, Domain, InventoryEntry, Resource
+from citydata.catalog.models import Dataset, Domain, InventoryEntry, OpenListStatus, OpenListVersion, Resource
 from citydata.catalog.schemas import (
     BulkReportOut,
     CoverageOut,
@@ -28,6 +29,9 @@ from citydata.catalog.schemas import (
     InventoryEntryIn,
     InventoryEntryOut,
     InventoryPageOut,
+    OpenListDetailOut,
+    OpenListDiffOut,
+    OpenListVersionOut,
     ProgressOut,
     ResourceIn,
     WithdrawIn,
@@ -250,6 +254,53 @@ def catalog_progress(
 ):
     result = queries.progress(**queries.progress_args({"year": year, "department": department, "domain": domain}))
     return {**result.__dict__, "share": result.share}
+
+
+def _open_lists(request, code: str):
+    """A department's open-list versions: the approved ones for everyone, every one for its staff."""
+    department = get_object_or_404(Department, code=code.upper()[:32])
+    versions = OpenListVersion.objects.filter(department=department).order_by("-number")
+    if not authz.can(request.user, "catalog.view_drafts", department):
+        versions = versions.filter(status=OpenListStatus.APPROVED)
+    return versions
+
+
+def _version_summary(version: OpenListVersion) -> dict:
+    fields = ("number", "status", "note", "review_comment", "submitted_at", "reviewed_at")
+    return {**{f: getattr(version, f) for f in fields}, "entry_count": len(version.entries)}
+
+
+@router.get(
+    "/departments/{code}/open-lists", response=list[OpenListVersionOut], summary="A department's open-list versions"
+)
+def list_open_lists(request, code: str):
+    caller(request)
+    return [_version_summary(v) for v in _open_lists(request, code)[:200]]
+
+
+@router.get(
+    "/departments/{code}/open-lists/{number}",
+    response=OpenListDetailOut,
+    summary="One open-list version with its entries",
+)
+def get_open_list(request, code: str, number: int):
+    caller(request)
+    version = get_object_or_404(_open_lists(request, code), number=number)
+    return {**_version_summary(version), "entries": queries.open_list_rows(version)}
+
+
+@router.get(
+    "/departments/{code}/open-lists/{number}/diff/{other}",
+    response=OpenListDiffOut,
+    summary="What changed between two open-list versions: added, removed and re-classified entries",
+)
+def diff_open_lists(request, code: str, number: int, other: int):
+    caller(request)
+    versions = _open_lists(request, code)
+    first = get_object_or_404(versions, number=min(number, other))
+    second = get_object_or_404(versions, number=max(number, other))
+    diff = queries.open_list_diff(first, second)
+    return {"older": first.number, "newer": second.number, **diff.__dict__}
 
 
 @router.get("/catalog/coverage", response=list[CoverageOut], auth=AUTH, summary="Open-list coverage (operators)")

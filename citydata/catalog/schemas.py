@@ -231,3 +231,42 @@ class ProgressOut(Schema):
     months: list[MonthPointOut]
     departments: list[GroupProgressOut]
     domains: list[GroupProgressOut]
+
+
+class OpenListVersionOut(Schema):
+    number: int
+    status: str
+    note: str
+    review_comment: str
+    submitted_at: dt.datetime
+    reviewed_at: dt.datetime | None
+    entry_count: int
+
+
+class OpenListEntryOut(Schema):
+    code: str
+    name: str
+    open_type: str
+    open_type_label: str
+    sensitivity: str = ""
+    legal_basis_name: str = ""
+    legal_basis_article: str = ""
+
+
+class OpenListDetailOut(OpenListVersionOut):
+    entries: list[OpenListEntryOut]
+
+
+class OpenListChangeOut(Schema):
+    code: str
+    name: str
+    before: str
+    after: str
+
+
+class OpenListDiffOut(Schema):
+    older: int
+    newer: int
+    added: list[OpenListEntryOut]
+    removed: list[OpenListEntryOut]
+    reclassified: list[OpenListChangeOut]

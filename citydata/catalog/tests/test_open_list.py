@@ -88,3 +88,24 @@ def test_bad_version_numbers_are_a_400(jtj, client):
         entry(jtj, f"Z{version.number}")
     assert client.get("/departments/JTJ/?from=abc").status_code == 400
     assert client.get("/departments/JTJ/?from=9").status_code == 400
+
+
+def test_open_list_versions_through_the_api(jtj, user_with_role, client, client_for):
+    provider, operator = user_with_role("provider", "JTJ"), user_with_role("operator")
+    first = services.open_list_submit(by=provider, department=jtj)
+    services.open_list_review(by=operator, version=first, approve=True)
+    entry(jtj, "C", "closed", legal_basis_name="《中华人民共和国数据安全法》", legal_basis_article="第二十一条")
+    second = services.open_list_submit(by=provider, department=jtj)
+    services.open_list_review(by=operator, version=second, approve=True)
+    services.open_list_submit(by=provider, department=jtj, note="待审")  # not public while in review
+
+    listed = client.get("/api/v1/departments/jtj/open-lists").json()
+    assert [(v["number"], v["status"], v["entry_count"]) for v in listed] == [(2, "approved", 3), (1, "approved", 2)]
+    detail = client.get("/api/v1/departments/JTJ/open-lists/2").json()
+    closed = next(e for e in detail["entries"] if e["code"] == "C")
+    assert closed["open_type_label"] == "不予开放" and closed["legal_basis_article"] == "第二十一条"
+    diff = client.get("/api/v1/departments/JTJ/open-lists/2/diff/1").json()
+    assert (diff["older"], diff["newer"]) == (1, 2) and [e["code"] for e in diff["added"]] == ["C"]
+    assert client.get("/api/v1/departments/JTJ/open-lists/3").status_code == 404
+    staff = client_for("provider", "JTJ")
+    assert [v["number"] for v in staff.get("/api/v1/departments/JTJ/open-lists").json()] == [3, 2, 1]
