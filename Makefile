@@ -27,7 +27,7 @@ dev: $(VENV)/.dev-installed
 
 demo: install
 	$(BIN)/citydata demo
-	PORT=$(PORT) $(BIN)/citydata serve --port $(PORT)
+	PORT=$(PORT) $(BIN)/citydata serve --port $(PORT) --simulate
 
 serve: install
 	$(BIN)/citydata serve --port $(PORT)

@@ -248,3 +248,29 @@ def sql_page(request, slug: str):
         },
         status=400 if error else 200,
     )
+
+
+MIANYANG_BBOX = (104.62, 31.38, 104.86, 31.55)  # west, south, east, north: the city's built-up area
+
+
+def live_page(request, slug: str):
+    """The live map of a real-time dataset with coordinates (bus positions): latest state, then SSE."""
+    from citydata.datastore import queries, streams
+
+    dataset = queries.readable_dataset(request.user, slug)
+    names = set(dataset.fields.values_list("name", flat=True))
+    lng = next((n for n in ("lng", "longitude", "lon") if n in names), "")
+    lat = next((n for n in ("lat", "latitude") if n in names), "")
+    label = next((n for n in ("line_name", "name", "org_name") if n in names), "")
+    return render(
+        request,
+        "datastore/live.html",
+        {
+            "dataset": dataset,
+            "lng": lng,
+            "lat": lat,
+            "label": label,
+            "bbox": ",".join(str(v) for v in MIANYANG_BBOX),
+            "latest": streams.latest(dataset, size=50),
+        },
+    )

@@ -130,3 +130,57 @@ def test_history_is_pruned_but_the_latest_state_stays(live, user_with_role, sett
     StreamMessage.objects.update(received_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
     assert streams.prune(days=7) == 1
     assert not StreamMessage.objects.exists() and StreamState.objects.get().payload == {"speed": 30.0}
+
+
+def test_simulator_pushes_buses_the_map_page_lists_them(client, live, settings):
+    from django.core.management import call_command
+
+    for name, title, kind in (("vehicle_no", "车辆编号", "string"), ("line_name", "线路", "string"),
+                              ("lng", "经度", "decimal"), ("lat", "纬度", "decimal"),
+                              ("updated_at", "更新时间", "datetime")):  # fmt: skip
+        DatasetField.objects.get_or_create(dataset=live, name=name, defaults={"title": title, "type": kind})
+    Dataset.objects.filter(pk=live.pk).update(title="绵阳市地面公交实时位置", update_frequency="realtime")
+    call_command("simulate", ticks=2, interval=0)
+    assert StreamState.objects.filter(dataset=live).count() == 30 and StreamMessage.objects.count() == 60
+    page = client.get("/datasets/bus/live/").content.decode()
+    assert 'id="live-map"' in page and "MY-00001" in page and 'data-lng="lng"' in page
+    assert "/datasets/bus/live/" in client.get("/datasets/bus/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_live_bus_map_moves_in_chromium(live_server, dataset, user_with_role, settings):
+    import os
+
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists("/usr/bin/chromium"):
+        if os.environ.get("CITYDATA_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required here")
+        pytest.skip("Chromium is not installed")
+    settings.SSE_MAX_SECONDS = 8
+    for name, kind in (("lng", "decimal"), ("lat", "decimal"), ("line_name", "string")):
+        DatasetField.objects.get_or_create(dataset=dataset, name=name, defaults={"title": name, "type": kind})
+    Dataset.objects.filter(pk=dataset.pk).update(status="published", update_frequency="realtime")
+    provider = user_with_role("provider", "JTJ")
+
+    def position(i: int, lng: float) -> dict:
+        return {"id": f"p{i}", "key": "MY-00001", "time": f"2026-11-28T08:00:0{i}+08:00",
+                "data": {"lng": lng, "lat": 31.46, "line_name": "1路"}}  # fmt: skip
+
+    streams.push(by=provider, dataset=Dataset.objects.get(pk=dataset.pk), records=[position(1, 104.70)])
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"])
+        page = browser.new_page()
+        page.goto(live_server.url + "/datasets/bus/live/")
+        marker = page.locator("circle.marker[data-key='MY-00001']")
+        marker.wait_for(timeout=10000)
+        before = float(marker.get_attribute("cx"))
+        page.wait_for_timeout(1500)  # the page has subscribed to the live feed
+        streams.push(by=provider, dataset=Dataset.objects.get(pk=dataset.pk), records=[position(2, 104.80)])
+        page.wait_for_function(
+            "x => Number(document.querySelector(\"circle.marker[data-key='MY-00001']\").getAttribute('cx')) > x + 100",
+            arg=before,
+            timeout=10000,
+        )
+        after = float(marker.get_attribute("cx"))
+        browser.close()
+    assert after > before + 100  # 0.1° east is about 400 of the map's 1000 units

@@ -21,8 +21,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-worker", action="store_true", help="Serve pages only; run `citydata worker` elsewhere."
         )
+        parser.add_argument(
+            "--simulate", action="store_true", help="Also run the demo's real-time feeds (`citydata simulate`)."
+        )
 
-    def handle(self, *args, port: int, host: str, web_workers: int, no_worker: bool, **options):
+    def handle(self, *args, port: int, host: str, web_workers: int, no_worker: bool, simulate: bool = False, **opts):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "citydata.settings")}
         web = [
             sys.executable,
@@ -44,6 +47,9 @@ class Command(BaseCommand):
         if not no_worker:
             worker = [sys.executable, "-m", "citydata", "worker"]
             children.append(subprocess.Popen(worker, env=env))  # noqa: S603
+        if simulate:
+            feeds = [sys.executable, "-m", "citydata", "simulate"]
+            children.append(subprocess.Popen(feeds, env=env))  # noqa: S603
         self.stdout.write(self.style.SUCCESS(f"CityData 已启动 / running: http://{host}:{port}/  (Ctrl+C 停止)"))
 
         def stop(signum=None, frame=None):
