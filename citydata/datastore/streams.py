@@ -136,7 +136,7 @@ def _upsert_state(dataset, key, data, event_time, message, now) -> int:
 def _row(message_or_state) -> dict:
     return {
         "key": message_or_state.key,
-        "time": message_or_state.event_time.isoformat() if message_or_state.event_time else None,
+        "time": timezone.localtime(message_or_state.event_time).isoformat() if message_or_state.event_time else None,
         "data": message_or_state.payload,
     }
 
@@ -147,7 +147,7 @@ def latest(dataset: Dataset, *, keys: list[str] | None = None, after: str = "", 
         states = states.filter(key__in=keys[:500])
     if after:
         states = states.filter(key__gt=after)
-    return [{**_row(s), "updated_at": s.updated_at.isoformat()} for s in states[:size]]
+    return [{**_row(s), "updated_at": timezone.localtime(s.updated_at).isoformat()} for s in states[:size]]
 
 
 def history(dataset: Dataset, *, since: int = 0, keys: list[str] | None = None, size: int = 100) -> list[dict]:
