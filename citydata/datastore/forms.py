@@ -8,7 +8,7 @@ class UploadForm(forms.Form):
     file = forms.FileField(
         label=_("数据文件"),
         help_text=_(
-            "CSV、TSV（UTF-8 或 GBK 编码均可）、XLSX、JSON、JSON Lines 或 GeoJSON。第一行为表头，中文表头可以。"
+            "CSV、TSV（UTF-8 或 GBK 编码均可）、XLSX、XLS、JSON、JSON Lines 或 GeoJSON。第一行为表头，中文表头可以。"
         ),
     )
     bad_rows = forms.ChoiceField(

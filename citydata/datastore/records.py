@@ -464,7 +464,9 @@ def run(query: Query, path: str, columns: list[dict], point: dict, *, row_count:
             index = {n: i for i, n in enumerate([*names, *(n for n, _d in query.sort if n not in names)])}
             next_cursor = encode_cursor([last[index[n]] for n, _d in query.sort] + [last[-1]])
         filtered = bool(query.filters or query.q or query.bbox or query.near)
-        if filtered:
+        if filtered and not has_more and not query.offset and query.after is None:
+            total = len(fetched)  # the whole answer is on this page: no need to count it again
+        elif filtered:
             count_sql, count_args = compile_count(query, path, columns, point)
             total = cur.execute(count_sql, count_args).fetchone()[0]
         else:

@@ -26,6 +26,7 @@ FORMATS = {
     ".txt": "csv",
     ".tsv": "tsv",
     ".xlsx": "xlsx",
+    ".xls": "xls",
     ".json": "json",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
@@ -70,11 +71,9 @@ class Prepared:
 
 def detect_format(filename: str) -> str:
     suffix = Path(filename).suffix.lower()
-    if suffix == ".xls":
-        raise SourceError(_("暂不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 后上传。"))
     if suffix not in FORMATS:
         raise SourceError(
-            _("不支持的文件类型“%(suffix)s”。可上传 CSV、TSV、XLSX、JSON、JSON Lines 或 GeoJSON。")
+            _("不支持的文件类型“%(suffix)s”。可上传 CSV、TSV、XLSX、XLS、JSON、JSON Lines 或 GeoJSON。")
             % {"suffix": suffix or filename}
         )
     return FORMATS[suffix]
@@ -180,6 +179,35 @@ def _xlsx_to_csv(path: Path, target: Path) -> None:
         book.close()
 
 
+def _xls_to_csv(path: Path, target: Path) -> None:
+    """The old binary Excel format (at most 65,536 rows a sheet) through xlrd; dates become ISO text."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path), on_demand=True)
+    except Exception:  # xlrd raises several unrelated types for damaged or non-Excel files
+        raise SourceError(_("无法读取这个 .xls 文件，请确认它是 Excel 97-2003 工作簿且未加密。")) from None
+    try:
+        sheet = book.sheet_by_index(0)
+        with open(target, "w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
+            for r in range(sheet.nrows):
+                cells = []
+                for cell in sheet.row(r):
+                    if cell.ctype == xlrd.XL_CELL_DATE:
+                        cells.append(_cell(xlrd.xldate_as_datetime(cell.value, book.datemode)))
+                    elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
+                        cells.append("true" if cell.value else "false")
+                    else:
+                        cells.append(_cell(cell.value))
+                while cells and cells[-1] == "":
+                    cells.pop()
+                if cells:
+                    writer.writerow(cells)
+    finally:
+        book.release_resources()
+
+
 def _json_to_csv(path: Path, target: Path, fmt: str) -> None:
     """JSON arrays of objects, JSON Lines and GeoJSON FeatureCollections, through DuckDB's streaming reader."""
     import duckdb
@@ -224,7 +252,7 @@ def prepare(path: Path, filename: str, work: Path, *, encoding: str = "") -> Pre
     size = path.stat().st_size
     if size == 0:
         raise SourceError(_("文件是空的。"))
-    encoding = "" if fmt == "xlsx" else encoding or _sniff_encoding(path)
+    encoding = "" if fmt in ("xlsx", "xls") else encoding or _sniff_encoding(path)
     prepared = Prepared(path=path, format=fmt, encoding=encoding, sha256="", size=size)
     if encoding != "gb18030":
         prepared.digest = _Digest(path)
@@ -240,6 +268,8 @@ def prepare(path: Path, filename: str, work: Path, *, encoding: str = "") -> Pre
     prepared.temporary = [target]
     if fmt == "xlsx":
         _xlsx_to_csv(path, target)
+    elif fmt == "xls":
+        _xls_to_csv(path, target)
     else:
         if encoding == "gb18030":
             raise SourceError(_("JSON 文件必须是 UTF-8 编码。"))

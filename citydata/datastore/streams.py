@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from citydata.accounts.models import User
 from citydata.catalog.models import Dataset
 from citydata.datastore.models import StreamMessage, StreamState
 from citydata.errors import DomainError
+
+logger = logging.getLogger("citydata.datastore")
 
 MAX_BATCH = 1000
 
@@ -172,7 +175,11 @@ def _events(dataset: Dataset, since: int, keys: list[str] | None, seconds: float
     last_beat = time.monotonic()
     yield "retry: 2000\n\n"
     while True:
-        batch = history(dataset, since=since, keys=keys, size=500)
+        try:
+            batch = history(dataset, since=since, keys=keys, size=500)
+        except Exception:  # the database went away (restart, shutdown): end the feed; the client reconnects
+            logger.warning("live feed of %s ended by a database error", dataset.slug, exc_info=True)
+            return
         for item in batch:
             since = item["seq"]
             yield f"id: {item['seq']}\nevent: record\ndata: {json.dumps(item, ensure_ascii=False)}\n\n"

@@ -94,6 +94,38 @@ def test_tsv_xlsx_json_jsonl_geojson(upload):
     assert geo.point == {"lng": "lng", "lat": "lat"} and rows_of(geo) == [("科技馆", 104.74, 31.46)]
 
 
+def test_old_excel_xls_files_are_read(upload):
+    import datetime as dt
+
+    import xlwt
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("床位")
+    date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for c, header in enumerate(["医院", "床位", "更新日期", "急诊"]):
+        sheet.write(0, c, header)
+    for r, (name, beds, day, er) in enumerate(
+        [("市中心医院", 120, dt.date(2026, 1, 5), True), ("市第三人民医院", 80, dt.date(2026, 1, 6), False)], start=1
+    ):
+        sheet.write(r, 0, name)
+        sheet.write(r, 1, beds)
+        sheet.write(r, 2, day, date_style)
+        sheet.write(r, 3, er)
+    out = io.BytesIO()
+    book.save(out)
+    version = upload(out.getvalue(), name="床位.xls")
+    assert version.status == "ready", version.error
+    assert {c["name"]: c["type"] for c in version.columns} == {
+        "医院": "string",
+        "床位": "integer",
+        "更新日期": "date",
+        "急诊": "boolean",
+    }
+    assert rows_of(version)[0] == ("市中心医院", 120, dt.date(2026, 1, 5), True)
+    broken = upload(b"not an excel file at all", name="坏.xls")
+    assert broken.status == "failed" and "xls" in broken.error
+
+
 def test_unsupported_empty_and_oversized_files_get_clear_messages(upload, settings):
     from citydata.errors import DomainError
 
