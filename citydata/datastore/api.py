@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Literal
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -27,7 +26,6 @@ from citydata.datastore import sql as sql_sandbox
 from citydata.datastore.models import DataVersion
 from citydata.datastore.storage import get_storage
 from citydata.errors import DomainError
-from citydata.security import audit
 
 router = Router(tags=["data"])
 
@@ -340,11 +338,9 @@ def run_sql(request, slug: str, body: SqlIn):
         metering.check(meter)
         dataset, version = _readable(request, slug, body.version)
         logged["version"] = version.number
-        result = sql_sandbox.run(body.sql, str(get_storage().local_path(version.data_key)))
+        path = str(get_storage().local_path(version.data_key))
+        result = sql_sandbox.run_for(request.user, slug, body.sql, path)
     except DomainError as exc:
-        if exc.code == "sql_refused":
-            with transaction.atomic():
-                audit.record(request.user, "sql.refused", note=f"{slug}: {exc.details.get('reason')}: {body.sql[:300]}")
         metering.log(meter, rows=0, size=0, status=exc.status, started=started, **logged)
         raise
     out = {

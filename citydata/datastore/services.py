@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from citydata.accounts import authz
 from citydata.accounts.models import Department, User
-from citydata.catalog.models import Dataset, DatasetStatus, Domain
+from citydata.catalog.models import Dataset, Domain
 from citydata.datastore.models import BadRowPolicy, DataVersion, VersionStatus
 from citydata.datastore.sources import detect_format
 from citydata.datastore.storage import get_storage
@@ -229,7 +229,3 @@ def dataset_for_ingest(
         domains=list(Domain.objects.filter(code="government")[:1]) or list(Domain.objects.all()[:1]),
     )
     return dataset, True
-
-
-def is_public(dataset: Dataset) -> bool:
-    return dataset.status == DatasetStatus.PUBLISHED

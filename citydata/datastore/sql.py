@@ -180,3 +180,18 @@ def run(sql: str, parquet: str, *, max_rows: int | None = None, timeout_ms: int 
     finally:
         con.close()
     return Result(columns, rows[:max_rows], len(rows) > max_rows)
+
+
+def run_for(user, slug: str, text: str, parquet: str, **limits) -> Result:
+    """`run`, recording a refused query in the audit trail against who tried it (security monitoring)."""
+    from django.db import transaction
+
+    from citydata.security import audit
+
+    try:
+        return run(text, parquet, **limits)
+    except SqlRefused as exc:
+        if exc.code == "sql_refused":
+            with transaction.atomic():
+                audit.record(user, "sql.refused", note=f"{slug}: {exc.details.get('reason')}: {text[:300]}")
+        raise

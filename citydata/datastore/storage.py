@@ -1,5 +1,5 @@
 """Where data files live, behind one small interface. A local folder today (CITYDATA_STORAGE_URL, by default
-var/datastore); an object-storage backend implements the same five methods.
+var/datastore); an object-storage backend implements the same four methods.
 
 Writes are atomic: a file becomes visible under its key only once complete (temp file, fsync, rename), so
 a crash never leaves a half-written file under a real key. Readers that need a file on disk (DuckDB) ask
@@ -24,8 +24,6 @@ class Storage(Protocol):
 
     def local_path(self, key: str) -> Path:
         """A path on this machine holding the file (a cached copy for remote storage)."""
-
-    def exists(self, key: str) -> bool: ...
 
     def delete(self, key: str) -> None: ...
 
@@ -67,9 +65,6 @@ class LocalStorage:
         if not path.exists():
             raise FileNotFoundError(key)
         return path
-
-    def exists(self, key: str) -> bool:
-        return self._path(key).exists()
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)

@@ -220,21 +220,16 @@ def sql_page(request, slug: str):
     from citydata.datastore import queries
     from citydata.datastore import sql as sql_sandbox
     from citydata.datastore.storage import get_storage
-    from citydata.security import audit
 
     dataset, version = queries.readable(request.user, slug, None)
     text = str(request.GET.get("sql") or "")[:10_000]
     result, error = None, ""
     if text:
         try:
-            result = sql_sandbox.run(text, str(get_storage().local_path(version.data_key)), max_rows=500)
+            path = str(get_storage().local_path(version.data_key))
+            result = sql_sandbox.run_for(request.user, slug, text, path, max_rows=500)
         except DomainError as exc:
             error = str(exc.message)
-            if exc.code == "sql_refused":
-                from django.db import transaction
-
-                with transaction.atomic():
-                    audit.record(request.user, "sql.refused", note=f"{slug}: {exc.details.get('reason')}: {text[:300]}")
     return render(
         request,
         "datastore/sql.html",

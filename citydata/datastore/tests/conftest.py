@@ -4,16 +4,11 @@ import pytest
 
 from citydata.catalog import services as catalog_services
 from citydata.catalog.models import Domain
-from citydata.datastore.storage import reset_storage
 
 
 @pytest.fixture(autouse=True)
-def _datastore_in_tmp(settings, tmp_path):
-    settings.VAR_DIR = tmp_path / "var"
-    settings.STORAGE_URL = str(tmp_path / "store")
-    reset_storage()
-    yield
-    reset_storage()
+def _work_in_tmp(settings, tmp_path):
+    settings.VAR_DIR = tmp_path / "var"  # ingest work folders; the root conftest already isolates storage
 
 
 @pytest.fixture

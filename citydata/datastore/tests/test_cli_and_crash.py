@@ -42,20 +42,10 @@ def test_cli_creates_a_draft_ingests_and_reports(tmp_path, department, capsys):
     assert "第 2 行" in capsys.readouterr().out
 
 
-def _database_url(settings_dict) -> str:
-    if settings_dict["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{settings_dict['NAME']}"
-    user = settings_dict.get("USER") or "postgres"
-    host, port = settings_dict.get("HOST") or "127.0.0.1", settings_dict.get("PORT") or 5432
-    return f"postgres://{user}@{host}:{port}/{settings_dict['NAME']}"
-
-
 @pytest.mark.django_db(transaction=True)
 def test_kill_9_during_ingest_leaves_the_old_version_served_and_cleanup_removes_the_rest(
-    client, dataset, upload, settings, tmp_path
+    client, dataset, upload, settings, tmp_path, child_database_url
 ):
-    from django.db import connection
-
     first = upload("线路,速度\n1路,30\n2路,40\n")
     services.version_publish(by=None, version=first)
     Dataset.objects.filter(pk=dataset.pk).update(status="published")
@@ -66,7 +56,7 @@ def test_kill_9_during_ingest_leaves_the_old_version_served_and_cleanup_removes_
     )
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(connection.settings_dict),
+        "DATABASE_URL": child_database_url,
         "CITYDATA_VAR_DIR": str(settings.VAR_DIR),
         "CITYDATA_STORAGE_URL": str(settings.STORAGE_URL),
     }

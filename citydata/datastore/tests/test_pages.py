@@ -1,7 +1,5 @@
 """The back-office data pages: upload, follow, publish, discard; and the browser follows an ingest to its end."""
 
-import os
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -43,34 +41,26 @@ def test_upload_page_queues_an_ingest_and_the_version_page_reports_it(client_for
 
 
 @pytest.mark.django_db(transaction=True)
-def test_browser_follows_an_ingest_until_it_is_ready(live_server, dataset, user_with_role, settings, tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists("/usr/bin/chromium"):
-        if os.environ.get("CITYDATA_REQUIRE_BROWSER"):
-            pytest.fail("Chromium is required here")
-        pytest.skip("Chromium is not installed")
+def test_browser_follows_an_ingest_until_it_is_ready(live_server, browser, dataset, user_with_role, tmp_path):
     user = user_with_role("provider", "JTJ")
     source = tmp_path / "bus.csv"
     source.write_text("线路,速度\n" + "".join(f"{i}路,{i % 60}\n" for i in range(2000)), encoding="utf-8")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"])
-        page = browser.new_page(locale="zh-CN")
-        page.goto(live_server.url + "/login/")
-        page.fill("input[name=identifier]", user.email)
-        page.fill("input[name=password]", "Test-pass-2026")
-        page.click("button[type=submit].primary")
-        page.goto(live_server.url + "/manage/datasets/bus/data/")
-        page.set_input_files("input[type=file]", str(source))
-        page.click("button[type=submit].primary")
-        page.wait_for_url("**/data/v1/")
-        assert page.locator("[data-status]").inner_text() == "排队中"
-        from citydata.datastore import ingest
+    page = browser.new_page(locale="zh-CN")
+    page.goto(live_server.url + "/login/")
+    page.fill("input[name=identifier]", user.email)
+    page.fill("input[name=password]", "Test-pass-2026")
+    page.click("button[type=submit].primary")
+    page.goto(live_server.url + "/manage/datasets/bus/data/")
+    page.set_input_files("input[type=file]", str(source))
+    page.click("button[type=submit].primary")
+    page.wait_for_url("**/data/v1/")
+    assert page.locator("[data-status]").inner_text() == "排队中"
+    from citydata.datastore import ingest
 
-        ingest.run(DataVersion.objects.get(dataset=dataset).pk)  # what the worker does
-        page.wait_for_selector("text=发布为当前版本", timeout=15000)  # the page noticed by itself
-        assert "2000" in page.content()
-        page.click("text=发布为当前版本")
-        page.wait_for_url("**/data/")
-        assert "当前" in page.content()
-        browser.close()
+    ingest.run(DataVersion.objects.get(dataset=dataset).pk)  # what the worker does
+    page.wait_for_selector("text=发布为当前版本", timeout=15000)  # the page noticed by itself
+    assert "2000" in page.content()
+    page.click("text=发布为当前版本")
+    page.wait_for_url("**/data/")
+    assert "当前" in page.content()
     assert DataVersion.objects.get(dataset=dataset).is_current

@@ -36,10 +36,7 @@ def published(dataset, upload):
     version = upload(bus_csv())
     services.version_publish(by=None, version=version)
     DatasetField.objects.filter(dataset=dataset).update(description="说明")
-    catalog_services.resource_add  # noqa: B018 - resources come with the version below
-    from citydata.catalog.models import Resource
-
-    Resource.objects.create(dataset=dataset, name="CSV", format="CSV")
+    # publishing the version listed the records API and the CSV download as the dataset's resources
     catalog_services.dataset_publish(by=None, dataset=dataset)
     return version
 

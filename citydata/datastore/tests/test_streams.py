@@ -148,14 +148,7 @@ def test_simulator_pushes_buses_the_map_page_lists_them(client, live, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_live_bus_map_moves_in_chromium(live_server, dataset, user_with_role, settings):
-    import os
-
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists("/usr/bin/chromium"):
-        if os.environ.get("CITYDATA_REQUIRE_BROWSER"):
-            pytest.fail("Chromium is required here")
-        pytest.skip("Chromium is not installed")
+def test_the_live_bus_map_moves_in_chromium(live_server, browser, dataset, user_with_role, settings):
     settings.SSE_MAX_SECONDS = 2  # the browser reconnects with Last-Event-ID, as it would in production
     for name, kind in (("lng", "decimal"), ("lat", "decimal"), ("line_name", "string")):
         DatasetField.objects.get_or_create(dataset=dataset, name=name, defaults={"title": name, "type": kind})
@@ -167,20 +160,17 @@ def test_the_live_bus_map_moves_in_chromium(live_server, dataset, user_with_role
                 "data": {"lng": lng, "lat": 31.46, "line_name": "1路"}}  # fmt: skip
 
     streams.push(by=provider, dataset=Dataset.objects.get(pk=dataset.pk), records=[position(1, 104.70)])
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"])
-        page = browser.new_page()
-        page.goto(live_server.url + "/datasets/bus/live/")
-        marker = page.locator("circle.marker[data-key='MY-00001']")
-        marker.wait_for(timeout=10000)
-        before = float(marker.get_attribute("cx"))
-        page.wait_for_timeout(1500)  # the page has subscribed to the live feed
-        streams.push(by=provider, dataset=Dataset.objects.get(pk=dataset.pk), records=[position(2, 104.80)])
-        page.wait_for_function(
-            "x => Number(document.querySelector(\"circle.marker[data-key='MY-00001']\").getAttribute('cx')) > x + 100",
-            arg=before,
-            timeout=10000,
-        )
-        after = float(marker.get_attribute("cx"))
-        browser.close()
+    page = browser.new_page()
+    page.goto(live_server.url + "/datasets/bus/live/")
+    marker = page.locator("circle.marker[data-key='MY-00001']")
+    marker.wait_for(timeout=10000)
+    before = float(marker.get_attribute("cx"))
+    page.wait_for_timeout(1500)  # the page has subscribed to the live feed
+    streams.push(by=provider, dataset=Dataset.objects.get(pk=dataset.pk), records=[position(2, 104.80)])
+    page.wait_for_function(
+        "x => Number(document.querySelector(\"circle.marker[data-key='MY-00001']\").getAttribute('cx')) > x + 100",
+        arg=before,
+        timeout=10000,
+    )
+    after = float(marker.get_attribute("cx"))
     assert after > before + 100  # 0.1° east is about 400 of the map's 1000 units

@@ -7,8 +7,6 @@ import sys
 
 import pytest
 
-from citydata.jobs.tests.test_worker import database_url
-
 # A database number per test process, so two test runs on one machine do not work each other's queues.
 REDIS_URL = os.environ.get("CITYDATA_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}")
 
@@ -34,9 +32,8 @@ def citydata(env, *args, timeout=120):
 
 
 @pytest.fixture
-def rq_env():
+def rq_env(child_database_url):
     import redis
-    from django.db import connection
 
     server = redis.Redis.from_url(REDIS_URL)
     server.flushdb()
@@ -44,7 +41,7 @@ def rq_env():
         **os.environ,
         "CITYDATA_TASK_BACKEND": "rq",
         "CITYDATA_REDIS_URL": REDIS_URL,
-        "DATABASE_URL": database_url(connection.settings_dict),
+        "DATABASE_URL": child_database_url,
     }
     server.flushdb()
 

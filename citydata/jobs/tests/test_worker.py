@@ -70,24 +70,13 @@ def test_purge_removes_only_stale_rows(make_user):
     assert VerificationCode.objects.count() == 1 and LoginAttempt.objects.count() == 1
 
 
-def database_url(settings_dict) -> str:
-    """A DATABASE_URL for child processes that points at the test database."""
-    if settings_dict["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{settings_dict['NAME']}"
-    user = settings_dict.get("USER") or "postgres"
-    host, port = settings_dict.get("HOST") or "127.0.0.1", settings_dict.get("PORT") or 5432
-    return f"postgres://{user}@{host}:{port}/{settings_dict['NAME']}"
-
-
-def test_two_worker_processes_run_each_task_exactly_once():
+def test_two_worker_processes_run_each_task_exactly_once(child_database_url):
     import os
     import subprocess
     import sys
 
-    from django.db import connection
-
     results = [tasks.ping.enqueue(f"job-{i}") for i in range(30)]
-    env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict)}
+    env = {**os.environ, "DATABASE_URL": child_database_url}
     command = [sys.executable, "-m", "citydata", "worker", "--batch", "--no-scheduler", "--verbosity", "0"]
     workers = [subprocess.Popen(command, env=env) for _ in range(2)]  # noqa: S603
     assert [w.wait(timeout=120) for w in workers] == [0, 0]
