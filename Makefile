@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export CITYDATA_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: install dev demo serve test test-sqlite test-postgres lint fmt bench openapi messages docs lock clean
+.PHONY: install dev demo serve test test-sqlite test-postgres lint fmt bench openapi messages docs lock clean vendor
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,14 @@ bench: dev
 # Regenerate the committed OpenAPI document after an API change (a test compares the two).
 openapi: dev
 	$(BIN)/citydata export_openapi_schema --api citydata.api.api --indent 2 --sorted --output docs/openapi.json
+
+# Refresh the vendored front-end files from npm (see citydata/portal/static/vendor/README.md).
+ECHARTS_VERSION := 6.1.0
+vendor:
+	rm -rf $(VENV)/vendor && mkdir -p $(VENV)/vendor
+	cd $(VENV)/vendor && npm pack --silent echarts@$(ECHARTS_VERSION) && tar xzf echarts-$(ECHARTS_VERSION).tgz
+	cp $(VENV)/vendor/package/dist/echarts.min.js $(VENV)/vendor/package/LICENSE $(VENV)/vendor/package/NOTICE \
+	   citydata/portal/static/vendor/echarts/
 
 # Collect new strings into the English catalogue (needs GNU gettext), then compile it.
 # Translate the new entries in citydata/locale/en/LC_MESSAGES/django.po and run it again.

@@ -29,13 +29,7 @@ def readable_dataset(user, slug: str) -> Dataset:
 def readable(user, slug: str, number: int | None = None) -> tuple[Dataset, DataVersion]:
     """The dataset and data version `user` may read: published datasets for everyone, drafts for their
     department; conditional data only with a grant (the conditional-access issue adds grants)."""
-    dataset = Dataset.objects.select_related("department").filter(slug=slug[:100]).first()
-    if dataset is None or (dataset.status != DatasetStatus.PUBLISHED and not is_staff_of(user, dataset)):
-        raise NotFound(_("数据集不存在或尚未发布。"))
-    if dataset.open_type != OpenType.OPEN and not is_staff_of(user, dataset):
-        raise Forbidden(
-            _("这是有条件开放数据，需在线申请并获得授权后才能获取。"), code="grant_required", details={"dataset": slug}
-        )
+    dataset = readable_dataset(user, slug)
     # The bad-row report can be large and readers never need it.
     versions = DataVersion.objects.filter(dataset=dataset, status=VersionStatus.READY).defer("bad_rows")
     version = versions.filter(number=number).first() if number else versions.filter(is_current=True).first()

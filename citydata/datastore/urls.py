@@ -6,6 +6,7 @@ app_name = "datastore"
 
 urlpatterns = [
     path("datasets/<str:slug>/data/", views.data_page, name="data_page"),
+    path("datasets/<str:slug>/chart/", views.chart_page, name="chart_page"),
     path("datasets/<str:slug>/sql/", views.sql_page, name="sql_page"),
     path("datasets/<str:slug>/live/", views.live_page, name="live_page"),
     path("manage/datasets/<str:slug>/data/", views.data_view, name="data"),

@@ -193,6 +193,7 @@ def data_page(request, slug: str):
             "api_url": api_url,
             "downloads": downloads,
             "keep": [(k, v) for k, v in base.items()],
+            "chart_query": "?" + urlencode(filters) if filters else "",
         },
         status=400 if error else 200,
     )
@@ -210,6 +211,53 @@ def _cells(page, columns: list[dict]) -> list[list[dict]]:
     return [
         [{"value": shown(row[index[c["name"]]]), "num": c["name"] in numeric} for c in columns] for row in page.rows
     ]
+
+
+CHART_CONTROLS = {"kind": "_chart", "x": "_x", "bucket": "_bucket", "y": "_y"}
+
+
+def chart_page(request, slug: str):
+    """The chart builder (R7.4): bar, line, pie, scatter and point-map charts of a version's data under the
+    data page's filters, drawn by ECharts, with the same numbers as a table and the API call behind them."""
+    from citydata.datastore import charts, queries, records
+    from citydata.datastore.storage import get_storage
+
+    dataset, version = queries.readable(request.user, slug, None)
+    path = str(get_storage().local_path(version.data_key))
+    params = request.GET.dict()
+    if "_chart" not in params:
+        params = {**params, **charts.suggest(path, version.columns, version.point)}
+    chart, error = None, ""
+    try:
+        chart = charts.build(params, path, version.columns, version.point)
+    except records.QueryError as exc:
+        error = str(exc.message)
+    titles = charts.titles(version.columns)
+    filters = {k: v for k, v in params.items() if not k.startswith("_") or k in ("_q", "_bbox", "_near")}
+    api_url = ""
+    if chart:
+        api_url = request.build_absolute_uri(f"/api/v1/datasets/{dataset.slug}/records?") + urlencode(chart.api_params)
+    return render(
+        request,
+        "datastore/chart.html",
+        {
+            "dataset": dataset,
+            "version": version,
+            "chart": chart,
+            "chart_json": chart.as_json(titles) if chart else None,
+            "rows": list(zip(chart.labels, chart.values, strict=True)) if chart else [],
+            "x_title": titles.get(chart.x, "") if chart else "",
+            "y_title": chart.y_title(titles) if chart else "",
+            "chosen": {name: params.get(key, "") for name, key in CHART_CONTROLS.items()}
+            | ({"x": chart.x} if chart else {}),
+            "choices": charts.options(version.columns, version.point),
+            "filters": list(filters.items()),
+            "data_link": "?" + urlencode(filters) if filters else "",
+            "error": error,
+            "api_url": api_url,
+        },
+        status=400 if error else 200,
+    )
 
 
 EXAMPLE_SQL = "SELECT * FROM data LIMIT 20"

@@ -8,37 +8,11 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
-from citydata.catalog import services as catalog_services
 from citydata.catalog.models import Dataset
 from citydata.datastore import services
+from citydata.datastore.tests.conftest import bus_csv
 
 pytestmark = pytest.mark.django_db
-
-LINES = ["1路", "2路", "3路", "10路", None]
-
-
-def bus_csv(n: int = 50) -> str:
-    rows = ["线路,车牌,速度,经度,纬度,时间,载客"]
-    for i in range(n):
-        line = LINES[i % 5] or ""
-        speed = "" if i % 7 == 0 else f"{(i * 3) % 60}.5"
-        rows.append(
-            f"{line},川B{10000 + i},{speed},{104.70 + i * 0.002:.4f},{31.44 + i * 0.001:.4f},"
-            f"2026-01-{1 + i % 28:02d} 08:{i % 60:02d}:00,{i % 40}"
-        )
-    return "\n".join(rows) + "\n"
-
-
-@pytest.fixture
-def published(dataset, upload):
-    from citydata.catalog.models import DatasetField
-
-    version = upload(bus_csv())
-    services.version_publish(by=None, version=version)
-    DatasetField.objects.filter(dataset=dataset).update(description="说明")
-    # publishing the version listed the records API and the CSV download as the dataset's resources
-    catalog_services.dataset_publish(by=None, dataset=dataset)
-    return version
 
 
 def get(client, **params):
