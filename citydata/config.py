@@ -107,8 +107,17 @@ declare(
 declare(
     "CITYDATA_STORAGE_URL",
     "",
-    "Folder for data files (uploads being ingested, the Parquet file of every data version). "
-    "Empty means CITYDATA_VAR_DIR/datastore.",
+    "Where data files live (uploads being ingested, the Parquet file of every data version): a folder, "
+    "or S3-compatible object storage as `s3://BUCKET/PREFIX?endpoint=https://HOST&region=REGION` "
+    "(MinIO, Ceph, Alibaba OSS, Huawei OBS, Tencent COS, AWS; needs `pip install citydata[s3]`; "
+    "credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY). Empty means CITYDATA_VAR_DIR/datastore.",
+)
+declare(
+    "CITYDATA_STORAGE_CACHE_MB",
+    4096,
+    "With object storage: size of the local cache of version files that queries read, in megabytes. "
+    "The hourly cleanup removes the least recently used files beyond it.",
+    int,
 )
 declare("CITYDATA_INGEST_MAX_MB", 1024, "Largest file accepted for ingest, in megabytes.", int)
 declare("CITYDATA_INGEST_MAX_ROWS", 50_000_000, "Most rows one ingested file may hold.", int)

@@ -193,12 +193,13 @@ def cleanup(*, grace: dt.timedelta = dt.timedelta(hours=1)) -> dict[str, int]:
         if key not in live and modified < cutoff:
             storage.delete(key)
             removed += 1
+    trimmed = storage.trim_cache()
     work = Path(settings.VAR_DIR) / "work"
     if work.exists():
         for entry in work.iterdir():
             if entry.stat().st_mtime < cutoff:
                 shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
-    return {"interrupted": failed, "files_removed": removed}
+    return {"interrupted": failed, "files_removed": removed, "cache_trimmed": trimmed}
 
 
 def dataset_for_ingest(
