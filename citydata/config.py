@@ -147,7 +147,19 @@ declare(
     "How long one live feed connection stays open; browsers reconnect and continue from their last event.",
     int,
 )
-declare("CITYDATA_STREAM_HISTORY_DAYS", 7, "Days pushed real-time records are kept as history.", int)
+declare(
+    "CITYDATA_STREAM_HISTORY_DAYS",
+    7,
+    "Days pushed real-time records are kept as history, in the database and in the compacted data versions.",
+    int,
+)
+declare(
+    "CITYDATA_STREAM_COMPACT_MINUTES",
+    60,
+    "Pushed real-time records stay in the database (live feed, `/history?since=`) this many minutes; the "
+    "hourly compaction then appends them to the dataset's data as a new published Parquet version.",
+    int,
+)
 declare("CITYDATA_PLATFORM_NAME", "绵阳市公共数据开放平台", "The platform's name, shown in the header and titles.")
 declare("CITYDATA_PLATFORM_NAME_EN", "Mianyang Public Data Open Platform", "The platform's name in English.")
 declare("CITYDATA_ORGANISER", "绵阳市政务服务监督管理局", "The site's organiser (主办单位), shown in the footer.")

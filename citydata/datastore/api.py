@@ -410,7 +410,13 @@ def stream_latest(
     return {"items": items, "next": items[-1]["key"] if len(items) == size else None}
 
 
-@router.get("/streams/{slug}/history", response=StreamItemsOut, summary="Pushed records after a sequence number")
+@router.get(
+    "/streams/{slug}/history",
+    response=StreamItemsOut,
+    summary="Recent pushed records after a sequence number",
+    description="Records stay here for CITYDATA_STREAM_COMPACT_MINUTES; older history is compacted hourly into "
+    "the dataset's data, queryable with GET /datasets/{slug}/records (columns stream_key and stream_time).",
+)
 def stream_history(request, slug: str, key: str = "", since: int = 0, size: int = Query(100, alias="_size")):
     dataset = _metered(request, slug)
     size = max(1, min(size, 1000))

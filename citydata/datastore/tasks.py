@@ -45,3 +45,13 @@ def prune_stream_history() -> dict:
 
 
 periodic("prune_stream_history", prune_stream_history, daily_at=dt.time(3, 40))
+
+
+@task()
+def compact_streams() -> dict:
+    from citydata.datastore import compaction
+
+    return compaction.compact_all()
+
+
+periodic("compact_streams", compact_streams, every=dt.timedelta(hours=1))
