@@ -176,7 +176,7 @@ def _export(request, dataset: Dataset, version: DataVersion, path: str, fmt: str
     query.size = 10**12 - 1
     sql, args, names = records.compile_select(query, path, version.columns, version.point)
     filename = f"{dataset.slug}-v{version.number}"
-    cursor = records.connection()
+    cursor = records.connection(parallel=True)
     try:
         result = cursor.execute(sql, args)
     except Exception as exc:

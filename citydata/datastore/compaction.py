@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from citydata.catalog.models import Dataset, DatasetField
 from citydata.datastore import infer
 from citydata.datastore.infer import _q
+from citydata.datastore.ingest import ROW_GROUP_SIZE
 from citydata.datastore.models import DataVersion, StreamMessage, StreamState, VersionStatus
 from citydata.datastore.storage import get_storage
 
@@ -156,7 +157,7 @@ def _build(current: DataVersion | None, columns: list[dict], records: Path, parq
             parts.insert(0, f"SELECT {kept} FROM read_parquet({old})" + (keep if TIME in have else ""))
         con.execute(
             f"COPY ({' UNION ALL '.join(parts)}) TO {_literal(str(parquet))} "
-            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
         )
         return con.execute(f"SELECT count(*) FROM read_parquet({_literal(str(parquet))})").fetchone()[0]
     finally:

@@ -34,7 +34,7 @@ from citydata.security import audit
 logger = logging.getLogger("citydata.datastore")
 
 BAD_ROWS_KEPT = 1000
-ROW_GROUP_SIZE = 100_000
+ROW_GROUP_SIZE = 30_720  # 15 DuckDB vectors: a point lookup decompresses 30k rows, not 100k (docs/performance.md)
 PHASES = {"checking": (0, 10), "inferring": (10, 35), "loading": (35, 90), "finishing": (90, 100)}
 
 

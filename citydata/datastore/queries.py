@@ -29,6 +29,19 @@ def readable_dataset(user, slug: str) -> Dataset:
 def readable(user, slug: str, number: int | None = None) -> tuple[Dataset, DataVersion]:
     """The dataset and data version `user` may read: published datasets for everyone, drafts for their
     department; conditional data only with a grant (the conditional-access issue adds grants)."""
+    if number is None:
+        # The common case in one query: the current version of a published open dataset.
+        current = (
+            DataVersion.objects.select_related("dataset__department")
+            .defer("bad_rows")
+            .filter(dataset__slug=slug[:100], is_current=True, status=VersionStatus.READY)
+            .first()
+        )
+        if current is not None and (current.dataset.status, current.dataset.open_type) == (
+            DatasetStatus.PUBLISHED,
+            OpenType.OPEN,
+        ):
+            return current.dataset, current
     dataset = readable_dataset(user, slug)
     # The bad-row report can be large and readers never need it.
     versions = DataVersion.objects.filter(dataset=dataset, status=VersionStatus.READY).defer("bad_rows")

@@ -137,6 +137,19 @@ def test_new_version_switches_atomically_and_the_old_stays_readable(client, publ
     assert Dataset.objects.get(slug="bus").last_data_update is not None
 
 
+def test_remembered_counts_belong_to_one_version_file(client, published, upload):
+    from citydata.datastore import records
+
+    # small pages so the total needs a count; the second call is answered from the remembered count
+    first = items(client, 线路="1路", _size="2")
+    assert first["total"] == 10 and items(client, 线路="1路", _size="2")["total"] == 10
+    assert any("count(*)" in sql for sql, _args in records.counts.items)
+    newer = upload(bus_csv(100))  # twice the rows: the same filter must count 20 in the new file
+    services.version_publish(by=None, version=newer)
+    assert items(client, 线路="1路", _size="2")["total"] == 20
+    assert items(client, 线路="1路", _size="2", _version="1")["total"] == 10
+
+
 def test_drafts_and_conditional_data_are_not_served_to_the_public(client, client_for, dataset, upload):
     version = upload(bus_csv(3))
     services.version_publish(by=None, version=version)
