@@ -130,11 +130,19 @@ def load(port: int, path: str, seconds: float, concurrency: int) -> tuple[float,
     return len(latencies) / elapsed, p50, p99, errors[0]
 
 
-def queries(line: str, words: str, depth: int) -> list[tuple[str, str, str]]:
+def file_tag(port: int) -> int:
+    """The served file's tag, which keyset tokens carry: read off the first page's `next` token."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("GET", "/api/v1/datasets/bench-bus/records?_size=1")
+    token = json.loads(conn.getresponse().read())["next"]
+    return json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))[-1]
+
+
+def queries(line: str, words: str, depth: int, tag: int) -> list[tuple[str, str, str]]:
     """(name, CityData path, Datasette path) for the same question."""
     ours = "/api/v1/datasets/bench-bus/records?"
     ents = "/api/v1/datasets/bench-enterprises/records?"
-    keyset = base64.urlsafe_b64encode(json.dumps([depth - 1]).encode()).decode().rstrip("=")
+    keyset = base64.urlsafe_b64encode(json.dumps([depth - 1, tag]).encode()).decode().rstrip("=")
     sql = lambda q: "/bench.json?" + urlencode({"sql": q, "_shape": "objects"})  # noqa: E731
     return [
         (
@@ -212,7 +220,7 @@ def main() -> None:
         _wait(ours_port, "/api/v1/datasets/bench-bus/records?_size=1")
         _wait(theirs_port, "/bench/bus.json?_size=1")
         rows = []
-        for name, ours, theirs in queries("57路", "科技物流", min(1_000_000, args.rows // 2)):
+        for name, ours, theirs in queries("57路", "科技物流", min(1_000_000, args.rows // 2), file_tag(ours_port)):
             for concurrency in (1, 8):
                 ours_result = load(ours_port, ours, args.seconds, concurrency)
                 theirs_result = load(theirs_port, theirs, args.seconds, concurrency)

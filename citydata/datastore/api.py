@@ -72,6 +72,7 @@ class VersionOut(Schema):
     bad_row_count: int
     bad_rows: list[BadRowOut]
     columns: list[ColumnOut]
+    cluster_keys: list[str]
     error: str
     error_code: str
     created_at: dt.datetime

@@ -168,7 +168,9 @@ def run(version_id: int, listener=None) -> DataVersion:
     con = duckdb.connect(config={"memory_limit": "1GB", "temp_directory": str(work / "spill")})
     con.execute("SET enable_progress_bar = false")  # progress is ours to report; DuckDB's bar costs time
     try:
-        _ingest(version, work, con, listener)
+        keys = _ingest(version, work, con, listener)
+        if keys:
+            _cluster_version(version.pk, keys, work, con)
     except (DomainError, sources.SourceError) as exc:
         _fail(version, str(exc.message), exc.code, **getattr(exc, "extra", {}))
     except duckdb.Error as exc:
@@ -184,13 +186,48 @@ def run(version_id: int, listener=None) -> DataVersion:
     return version
 
 
+def cluster(con, source: Path, target: Path, keys: list[str]) -> None:
+    """Rewrite a version's file ordered by `keys` (a category-like column, then time), so row-group statistics
+    let filters on the category and top-N sorts on time skip most of the file (docs/performance.md)."""
+    order = ", ".join(f"{infer._q(k)} NULLS LAST" for k in keys)
+    con.execute(
+        f"COPY (SELECT * FROM read_parquet({_literal(str(source))}) ORDER BY {order}) TO {_literal(str(target))} "
+        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
+    )
+
+
+def _cluster_version(version_id: int, keys: list[str], work: Path, con) -> None:
+    """The ready version is already served (or publishable) in file order; swap in the clustered file when it
+    is written. Readers see one file or the other, both whole; keyset tokens name their file, so a token from
+    before the swap asks for a restart instead of skipping rows. A failure here only costs speed."""
+    version = DataVersion.objects.get(pk=version_id)
+    if version.status != VersionStatus.READY or not version.data_key:
+        return
+    storage = get_storage()
+    target = work / "clustered.parquet"
+    key = version.data_key.removesuffix(".parquet") + "-c.parquet"
+    try:
+        cluster(con, storage.local_path(version.data_key), target, keys)
+        size = storage.put(target, key)
+    except (duckdb.Error, OSError):
+        logger.warning("clustering version %s failed; it stays in file order", version_id, exc_info=True)
+        return
+    with transaction.atomic():
+        swapped = DataVersion.objects.filter(pk=version_id, data_key=version.data_key).update(
+            data_key=key, data_size=size, cluster_keys=keys
+        )
+    if not swapped:
+        storage.delete(key)
+    # the file-order copy is no longer named by any version: the cleanup job removes it after its grace period
+
+
 def _work_dir() -> Path:
     path = Path(settings.VAR_DIR) / "work"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def _ingest(version: DataVersion, work: Path, con, listener) -> None:
+def _ingest(version: DataVersion, work: Path, con, listener) -> list[str]:
     storage = get_storage()
     source = storage.local_path(version.source_key)
     if source.stat().st_size > settings.INGEST_MAX_BYTES:
@@ -222,6 +259,7 @@ def _ingest(version: DataVersion, work: Path, con, listener) -> None:
             _load(version, prepared, built, progress)
         finally:
             prepared.cleanup()
+    return built.cluster_keys
 
 
 @dataclass
@@ -233,7 +271,7 @@ class Built:
     rows: int
     bad_total: int
     bad_rows: list[dict]
-    sorted_by: list[str]
+    cluster_keys: list[str]
 
     @property
     def point(self) -> dict:
@@ -268,8 +306,8 @@ def build(prepared: sources.Prepared, declared: list, work: Path, con, progress=
             code="too_many_rows",
         )
     infer.apply_checks(columns, checks)
+    # Written in file order; a big version is rewritten clustered by these keys once it is ready (`cluster`).
     keys = infer.cluster_keys(columns, stats, checks["rows"])
-    order = (" ORDER BY " + ", ".join(f"{infer._q(k)} NULLS LAST" for k in keys)) if keys else ""
     if progress:
         progress.set("loading")
     parquet = work / "data.parquet"
@@ -280,7 +318,7 @@ def build(prepared: sources.Prepared, declared: list, work: Path, con, progress=
         fractions = _fraction_filter(columns)
         where = f" WHERE NOT ({fractions})" if fractions else ""
         con.execute(
-            f"COPY (SELECT {_select_list(columns)} FROM {source}{where}{order}) "
+            f"COPY (SELECT {_select_list(columns)} FROM {source}{where}) "
             f"TO {_literal(str(parquet))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
         )
         misread = {

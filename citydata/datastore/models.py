@@ -47,6 +47,7 @@ class DataVersion(models.Model):
     bad_rows = models.JSONField(_("错误行"), default=list, blank=True)  # first rows: {line, column, kind, reason}
     data_key = models.CharField(max_length=300, blank=True)
     data_size = models.BigIntegerField(_("数据文件大小"), default=0)
+    cluster_keys = models.JSONField(_("聚簇列"), default=list, blank=True)  # the file is ordered by these
 
     phase = models.CharField(_("阶段"), max_length=40, blank=True)
     progress = models.PositiveSmallIntegerField(_("进度"), default=0)

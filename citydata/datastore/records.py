@@ -12,7 +12,9 @@ import base64
 import datetime as dt
 import json
 import math
+import os
 import threading
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +55,7 @@ class Query:
     size: int = 100
     offset: int = 0
     after: list[Any] | None = None
+    after_tag: int = 0  # the file the `after` position belongs to
     q: str = ""
     bbox: tuple[float, float, float, float] | None = None
     near: tuple[float, float, float] | None = None
@@ -117,12 +120,24 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(token: str, sort: list[tuple[str, bool]], types: dict[str, str]) -> list[Any]:
+def file_tag(path: str) -> int:
+    """A short fingerprint of a version's file, carried in keyset tokens: row positions are only meaningful
+    in the file they came from (a version's file is swapped once for its clustered copy)."""
+    return zlib.crc32(os.path.basename(path).encode()) & 0xFFFF
+
+
+def decode_cursor(token: str, sort: list[tuple[str, bool]], types: dict[str, str]) -> tuple[list[Any], int]:
+    """The sort values and file position of the last row of the previous page, and the file's tag."""
     try:
         padded = token + "=" * (-len(token) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-        if not isinstance(values, list) or len(values) != len(sort) + 1 or not isinstance(values[-1], int):
+        if (
+            not isinstance(values, list)
+            or len(values) != len(sort) + 2
+            or not all(isinstance(v, int) for v in values[-2:])
+        ):
             raise ValueError
+        tag = values.pop()
         out: list[Any] = []
         for (column, _desc), value in zip(sort, values, strict=False):
             if isinstance(value, dict):
@@ -131,7 +146,7 @@ def decode_cursor(token: str, sort: list[tuple[str, bool]], types: dict[str, str
             else:
                 out.append(value)
         out.append(values[-1])
-        return out
+        return out, tag
     except (ValueError, KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError, DomainError):
         raise _error(_("_next 令牌无效或已过期，请从第一页重新开始。"), "_next") from None
 
@@ -196,7 +211,7 @@ def _parse_controls(params, query: Query, types: dict[str, str], point: dict, ma
     if params.get("_next"):
         if query.offset:
             raise _error(_("_next 与 _offset 不能同时使用。"), "_offset")
-        query.after = decode_cursor(str(params["_next"]), query.sort, types)
+        query.after, query.after_tag = decode_cursor(str(params["_next"]), query.sort, types)
     query.q = str(params.get("_q") or "")[:100].strip()
     if params.get("_group_by"):
         _parse_grouping(params, query, types)
@@ -494,6 +509,8 @@ def run_groups(query: Query, path: str, columns: list[dict], point: dict) -> Pag
 def run(query: Query, path: str, columns: list[dict], point: dict, *, row_count: int) -> Page:
     if query.group_by:
         return run_groups(query, path, columns, point)
+    if query.after is not None and query.after_tag != file_tag(path):
+        raise _error(_("_next 令牌无效或已过期，请从第一页重新开始。"), "_next")
     sql, args, names = compile_select(query, path, columns, point)
     cur = connection()
     try:
@@ -504,7 +521,7 @@ def run(query: Query, path: str, columns: list[dict], point: dict, *, row_count:
         if has_more and fetched:
             last = fetched[-1]
             index = {n: i for i, n in enumerate([*names, *(n for n, _d in query.sort if n not in names)])}
-            next_cursor = encode_cursor([last[index[n]] for n, _d in query.sort] + [last[-1]])
+            next_cursor = encode_cursor([last[index[n]] for n, _d in query.sort] + [last[-1], file_tag(path)])
         filtered = bool(query.filters or query.q or query.bbox or query.near)
         if filtered and not has_more and not query.offset and query.after is None:
             total = len(fetched)  # the whole answer is on this page: no need to count it again
