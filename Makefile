@@ -69,11 +69,14 @@ openapi: dev
 
 # Refresh the vendored front-end files from npm (see citydata/portal/static/vendor/README.md).
 ECHARTS_VERSION := 6.1.0
+HTMX_VERSION := 2.0.11
 vendor:
-	rm -rf $(VENV)/vendor && mkdir -p $(VENV)/vendor
-	cd $(VENV)/vendor && npm pack --silent echarts@$(ECHARTS_VERSION) && tar xzf echarts-$(ECHARTS_VERSION).tgz
-	cp $(VENV)/vendor/package/dist/echarts.min.js $(VENV)/vendor/package/LICENSE $(VENV)/vendor/package/NOTICE \
-	   citydata/portal/static/vendor/echarts/
+	rm -rf $(VENV)/vendor && mkdir -p $(VENV)/vendor/echarts $(VENV)/vendor/htmx
+	cd $(VENV)/vendor/echarts && npm pack --silent echarts@$(ECHARTS_VERSION) && tar xzf echarts-$(ECHARTS_VERSION).tgz
+	cp $(VENV)/vendor/echarts/package/dist/echarts.min.js $(VENV)/vendor/echarts/package/LICENSE \
+	   $(VENV)/vendor/echarts/package/NOTICE citydata/portal/static/vendor/echarts/
+	cd $(VENV)/vendor/htmx && npm pack --silent htmx.org@$(HTMX_VERSION) && tar xzf htmx.org-$(HTMX_VERSION).tgz
+	cp $(VENV)/vendor/htmx/package/dist/htmx.min.js $(VENV)/vendor/htmx/package/LICENSE citydata/portal/static/vendor/htmx/
 
 # Collect new strings into the English catalogue (needs GNU gettext), then compile it.
 # Translate the new entries in citydata/locale/en/LC_MESSAGES/django.po and run it again.
