@@ -107,8 +107,9 @@ def options(columns: list[dict], point: dict) -> dict[str, Any]:
 
 
 def suggest(path: str, columns: list[dict], point: dict) -> dict[str, str]:
-    """A first chart for a version nobody has configured: a time series when there is a date column, else
-    counts of the first text column with a handful of values, else a scatter of two numbers."""
+    """A first chart for a version nobody has configured: a map of its points when it has coordinates, else
+    a time series when there is a date column, else counts of the first text column with a handful of
+    values, else a scatter of two numbers."""
     temporal = [c["name"] for c in columns if c["type"] in TEMPORAL]
     texts = [c["name"] for c in columns if c["type"] == "string"][:20]
     numbers = [c["name"] for c in columns if c["type"] in NUMERIC]
@@ -124,14 +125,14 @@ def suggest(path: str, columns: list[dict], point: dict) -> dict[str, str]:
     finally:
         cur.close()
     category = next((t for t, n in zip(texts, row, strict=False) if 2 <= (n or 0) <= 30), "")
+    if point:
+        return {"_chart": "map", "_x": point["lng"], "_y": point["lat"]}
     if temporal and row[-2] is not None and row[-1] is not None:
         span = (row[-1] - row[-2]).days if hasattr(row[-1] - row[-2], "days") else 0
         bucket = "hour" if span <= 2 else "day" if span <= 92 else "month" if span <= 3660 else "year"
         return {"_chart": "line", "_x": temporal[0], "_bucket": bucket, "_y": "count"}
     if category:
         return {"_chart": "bar", "_x": category, "_y": "count"}
-    if point:
-        return {"_chart": "map", "_x": point["lng"], "_y": point["lat"]}
     if len(numbers) >= 2:
         return {"_chart": "scatter", "_x": numbers[0], "_y": numbers[1]}
     return {"_chart": "bar", "_x": texts[0], "_y": "count"} if texts else {}

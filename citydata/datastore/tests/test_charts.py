@@ -65,10 +65,16 @@ def test_scatter_and_map_plot_the_rows_with_a_label(client, published):
     assert {round(p[0], 4) for p in mapped["points"]} == {round(104.70 + i * 0.002, 4) for i in range(50)}
 
 
-def test_first_visit_suggests_a_time_series_when_there_is_a_date(client, published):
-    data = chart_data(client.get("/datasets/bus/chart/"))
-    assert data["kind"] == "line" and data["x_title"] == "时间"
-    assert sum(data["values"]) == 50
+def test_first_visit_suggests_a_map_then_a_time_series_then_counts(client, published):
+    from citydata.datastore import charts
+    from citydata.datastore.storage import get_storage
+
+    assert chart_data(client.get("/datasets/bus/chart/"))["kind"] == "map"  # it has coordinates
+    path = str(get_storage().local_path(published.data_key))
+    columns = [c for c in published.columns if c["name"] not in ("经度", "纬度")]
+    assert charts.suggest(path, columns, {}) == {"_chart": "line", "_x": "时间", "_bucket": "day", "_y": "count"}
+    undated = [c for c in columns if c["name"] != "时间"]
+    assert charts.suggest(path, undated, {}) == {"_chart": "bar", "_x": "线路", "_y": "count"}
 
 
 @pytest.mark.parametrize(
