@@ -131,6 +131,8 @@ rule("role.assign")(_operator)
 rule("console.view")(_operator)
 rule("audit.view")(_auditor)
 rule("audit.export")(_auditor)
+# The data API's call logs (R8.2): the operator watches use and abuse; the auditor checks the operator.
+rule("apicall.view")(lambda user, obj: has_role(user, OPERATOR) or has_role(user, AUDITOR))
 rule("expert.view")(lambda user, obj: has_role(user, EXPERT))
 
 

@@ -105,7 +105,7 @@ class ApiCall(models.Model):
         verbose_name = _("接口调用记录")
         verbose_name_plural = _("接口调用记录")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "-created_at"])]
+        indexes = [models.Index(fields=["user", "-created_at"]), models.Index(fields=["ip", "-created_at"])]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.dataset} {self.status}"
