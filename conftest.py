@@ -25,6 +25,11 @@ def _test_settings(settings, tmp_path):
 
     settings.STORAGE_URL = str(tmp_path / "datastore")
     reset_storage()
+    # Test transactions never commit: the search index follows catalog changes at once instead of by a task.
+    from citydata.search import engine, signals
+
+    signals.inline = True
+    engine.cache.clear()
     yield
     reset_storage()
     # A request in English leaves English active in this thread; the next test starts in Chinese.

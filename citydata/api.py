@@ -145,11 +145,13 @@ def _mount() -> None:
     from citydata.accounts.api import router as accounts_router
     from citydata.catalog.api import router as catalog_router
     from citydata.datastore.api import router as datastore_router
+    from citydata.search.api import router as search_router
     from citydata.security.api import router as security_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", catalog_router)
     api.add_router("/", datastore_router)
+    api.add_router("/", search_router)
     api.add_router("/audit", security_router)
 
 

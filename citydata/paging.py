@@ -98,3 +98,21 @@ def paginate_keyset(queryset: QuerySet, *, order: tuple[str, str], cursor: str |
         last = rows[-1]
         next_cursor = _encode([_cursor_value(getattr(last, column)), getattr(last, key)])
     return Page(items=rows, next_cursor=next_cursor, limit=size)
+
+
+def paginate_ranked(queryset: QuerySet, ranked: list[int], *, cursor: str | None, limit: Any) -> Page:
+    """Page a list of primary keys in a given order (search relevance); the cursor is the next position.
+    The list is bounded (the search window), so its positions are cheap to skip."""
+    size = clamp_limit(limit)
+    start = 0
+    if cursor:
+        start = _decode(cursor)
+        if not isinstance(start, int) or not 0 <= start <= len(ranked):
+            raise DomainError(_("分页游标无效，请从第一页重新开始。"), code="invalid_cursor")
+    allowed = set(queryset.filter(pk__in=ranked).values_list("pk", flat=True))
+    order = [pk for pk in ranked if pk in allowed]
+    chunk = order[start : start + size]
+    rows = {row.pk: row for row in queryset.filter(pk__in=chunk)}
+    items = [rows[pk] for pk in chunk if pk in rows]
+    more = start + size < len(order)
+    return Page(items=items, next_cursor=_encode(start + size) if more else None, limit=size)

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "citydata.security",
     "citydata.catalog",
     "citydata.datastore",
+    "citydata.search",
     "citydata.portal",
     "citydata.jobs",
 ]

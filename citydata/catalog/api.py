@@ -8,7 +8,7 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from citydata.accounts import authz
 from citydata.accounts.authz import authorize
@@ -49,7 +49,9 @@ class DatasetFilterIn(Schema):
     open_type: Literal["", "open", "conditional"] = ""
     format: str = ""
     frequency: str = ""
-    sort: Literal["newest", "downloads", "views", "updated"] = "newest"
+    sort: Literal["relevance", "newest", "downloads", "views", "updated"] | None = Field(
+        None, description="relevance (the default with q), newest (the default without), downloads, views, updated"
+    )
     cursor: str | None = None
     limit: int = 20
 

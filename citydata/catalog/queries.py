@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from citydata.accounts.models import Department
 from citydata.catalog.models import Dataset, DatasetStatus, Domain, Frequency, OpenType, Resource
 from citydata.errors import DomainError
-from citydata.paging import Page, paginate_keyset
+from citydata.paging import Page, paginate_keyset, paginate_ranked
 
 # sort name → (column, tie-breaker), both descending
 SORTS: dict[str, tuple[str, str]] = {
@@ -25,6 +26,7 @@ SORTS: dict[str, tuple[str, str]] = {
     "updated": ("-last_data_update", "-id"),
 }
 SORT_LABELS = {
+    "relevance": _("最相关"),
     "newest": _("最新发布"),
     "downloads": _("下载最多"),
     "views": _("浏览最多"),
@@ -60,11 +62,13 @@ class CatalogFilter:
             open_type=get("open_type"),
             format=get("format").upper(),
             frequency=get("frequency"),
-            sort=get("sort") or "newest",
+            sort=get("sort") or ("relevance" if get("q", 100) else "newest"),
         )
-        if flt.sort not in SORTS:
+        if flt.sort == "relevance" and not flt.q:
+            flt = dataclasses.replace(flt, sort="newest")  # nothing to be relevant to
+        if flt.sort not in SORTS and flt.sort != "relevance":
             raise DomainError(
-                _("不支持的排序方式，可选：%(values)s。") % {"values": ", ".join(SORTS)},
+                _("不支持的排序方式，可选：%(values)s。") % {"values": ", ".join(["relevance", *SORTS])},
                 code="invalid_sort",
                 details={"field": "sort"},
             )
@@ -79,7 +83,7 @@ class CatalogFilter:
     def apply(self, queryset: QuerySet[Dataset], *, skip: str = "") -> QuerySet[Dataset]:
         """Narrow `queryset`; `skip` leaves one facet's own filter out (for its counts)."""
         if self.q:
-            queryset = queryset.filter(Q(title__icontains=self.q) | Q(description__icontains=self.q))
+            queryset = queryset.filter(pk__in=self.ranked_ids())
         if self.domain and skip != "domain":
             queryset = queryset.filter(domains__code=self.domain)
         if self.department and skip != "department":
@@ -92,6 +96,14 @@ class CatalogFilter:
             queryset = queryset.filter(update_frequency=self.frequency)
         return queryset
 
+    def ranked_ids(self) -> list[int]:
+        """The datasets matching `q`, most relevant first (the search engine's ranking, computed once)."""
+        from citydata.search import engine
+
+        if "ranked" not in self.extra:
+            self.extra["ranked"] = engine.search(self.q).ids
+        return self.extra["ranked"]
+
     def as_query(self, **override) -> dict[str, str]:
         values = {
             "q": self.q,
@@ -100,7 +112,7 @@ class CatalogFilter:
             "open_type": self.open_type,
             "format": self.format,
             "frequency": self.frequency,
-            "sort": self.sort if self.sort != "newest" else "",
+            "sort": self.sort if self.sort not in ("newest", "relevance") else "",
         }
         values.update(override)
         return {k: v for k, v in values.items() if v}
@@ -180,6 +192,8 @@ def dataset_page(flt: CatalogFilter, *, cursor: str | None, limit: Any) -> Page:
             "domains", Prefetch("resources", queryset=Resource.objects.only("id", "dataset_id", "format"))
         )
     )
+    if flt.sort == "relevance":
+        return paginate_ranked(queryset, flt.ranked_ids(), cursor=cursor, limit=limit)
     return paginate_keyset(queryset, order=SORTS[flt.sort], cursor=cursor, limit=limit)
 
 

@@ -37,6 +37,7 @@ from citydata.catalog.models import (
     Sensitivity,
     StandardRule,
 )
+from citydata.catalog.signals import dataset_changed
 from citydata.errors import Conflict, DomainError
 from citydata.security import audit
 
@@ -179,6 +180,8 @@ def _update_with_version(obj, values: dict[str, Any], expected_version: int | No
         raise Conflict(
             _("该记录已被他人修改。请重新打开页面查看最新内容后再保存，您的修改尚未保存。"), code="stale_version"
         )
+    if isinstance(obj, Dataset):
+        dataset_changed.send(sender=Dataset, dataset_id=obj.pk)
 
 
 @dataclass(frozen=True)
@@ -412,6 +415,7 @@ def dataset_publish(*, by: User | None, dataset: Dataset, when=None) -> Dataset:
     Dataset.objects.filter(pk=dataset.pk).update(
         status=DatasetStatus.PUBLISHED, published_at=now, withdrawn_reason="", version=F("version") + 1, updated_at=now
     )
+    dataset_changed.send(sender=Dataset, dataset_id=dataset.pk)
     dataset.refresh_from_db()
     audit.record(by, "dataset.publish", dataset, changes={"status": {"before": "draft", "after": "published"}})
     return dataset
@@ -431,6 +435,7 @@ def dataset_withdraw(*, by: User, dataset: Dataset, reason: str) -> Dataset:
         version=F("version") + 1,
         updated_at=timezone.now(),
     )
+    dataset_changed.send(sender=Dataset, dataset_id=dataset.pk)
     dataset.refresh_from_db()
     audit.record(
         by, "dataset.withdraw", dataset, changes={"status": {"before": "published", "after": "withdrawn"}}, note=reason
@@ -468,6 +473,7 @@ def resource_add(*, by: User, dataset: Dataset, spec: ResourceSpec) -> Resource:
         raise _field_error("name", _("一个数据集最多 %(max)s 个资源。") % {"max": MAX_RESOURCES})
     resource = Resource.objects.create(dataset=dataset, **spec.__dict__)
     Dataset.objects.filter(pk=dataset.pk).update(version=F("version") + 1, updated_at=timezone.now())
+    dataset_changed.send(sender=Dataset, dataset_id=dataset.pk)
     audit.record(by, "resource.add", resource, changes={"dataset": dataset.slug, "url": spec.url})
     return resource
 
@@ -481,6 +487,7 @@ def resource_delete(*, by: User, resource: Resource) -> None:
     audit.record(by, "resource.delete", resource, changes={"dataset": dataset.slug, "url": resource.url})
     resource.delete()
     Dataset.objects.filter(pk=dataset.pk).update(version=F("version") + 1, updated_at=timezone.now())
+    dataset_changed.send(sender=Dataset, dataset_id=dataset.pk)
 
 
 def dataset_count_view(dataset: Dataset) -> None:

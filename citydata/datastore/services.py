@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from citydata.accounts import authz
 from citydata.accounts.models import Department, User
 from citydata.catalog.models import Dataset, Domain
+from citydata.catalog.signals import dataset_changed
 from citydata.datastore.models import BadRowPolicy, DataVersion, VersionStatus
 from citydata.datastore.sources import detect_format
 from citydata.datastore.storage import get_storage
@@ -121,6 +122,7 @@ def version_publish(*, by: User | None, version: DataVersion) -> DataVersion:
     DataVersion.objects.filter(dataset=version.dataset, is_current=True).update(is_current=False)
     DataVersion.objects.filter(pk=version.pk).update(is_current=True, published_at=now)
     Dataset.objects.filter(pk=version.dataset_id).update(last_data_update=now, updated_at=now, version=F("version") + 1)
+    dataset_changed.send(sender=Dataset, dataset_id=version.dataset_id)
     _ensure_platform_resources(version.dataset)
     version.refresh_from_db()
     audit.record(

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress
 
 from citydata.catalog import importers
+from citydata.search import signals as search_signals
 
 
 class Command(BaseCommand):
@@ -32,9 +33,10 @@ class Command(BaseCommand):
             raise CommandError(f"无法导入 {path.name}：{exc}") from None
         with Progress(disable=options.get("verbosity", 1) == 0 or not self.stdout.isatty()) as progress:
             task = progress.add_task("导入中 / importing", total=len(records))
-            for record in records:
-                importer.load(record)
-                progress.advance(task)
+            with search_signals.paused():  # imports are drafts: nothing to index until they are published
+                for record in records:
+                    importer.load(record)
+                    progress.advance(task)
         report = importer.report
         self.stdout.write(
             f"新建 {report.created} 个草稿数据集，已存在 {report.existing} 个，跳过 {len(report.skipped)} 个。"

@@ -1,0 +1,150 @@
+"""Search API: `GET /api/v1/search` — the catalog's search with its facets, filters, sorts and paging."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+
+from citydata.accounts import authz
+from citydata.api_auth import caller
+from citydata.errors import DomainError, Forbidden
+from citydata.paging import _decode, _encode, clamp_limit
+from citydata.search import engine
+
+router = Router(tags=["search"])
+FACETS = ("domain", "department", "open_type", "format", "frequency")
+
+
+class SearchIn(Schema):
+    q: str = Field("", max_length=100, description="What to look for: Chinese, pinyin, initials or English")
+    size: int = Field(20, description="Results per page, 1 to 100")
+    cursor: str | None = None
+    domain: str = ""
+    department: str = ""
+    open_type: str = ""
+    format: str = ""
+    frequency: str = ""
+    sort: Literal["relevance", "updated", "views", "downloads"] = "relevance"
+    explain: bool = Field(False, description="Operators: the parts of each score")
+
+
+class NamedOut(Schema):
+    code: str
+    name: str
+
+
+class SearchHitOut(Schema):
+    slug: str
+    title: str
+    url: str
+    summary: str
+    department: NamedOut
+    domains: list[str]
+    open_type: str
+    formats: list[str]
+    frequency: str
+    score: float
+    source: str
+    source_id: str
+    updated: dt.datetime | None
+    highlight: dict[str, str]
+    explain: dict[str, float] | None = None
+
+
+class FacetValueOut(Schema):
+    value: str
+    count: int
+
+
+class SearchOut(Schema):
+    query: str
+    total: int
+    partial: bool
+    did_you_mean: str
+    items: list[SearchHitOut]
+    next_cursor: str | None
+    facets: dict[str, list[FacetValueOut]]
+
+
+def _marked(text: str, groups) -> str:
+    return "".join(
+        f"<mark>{escape(piece)}</mark>" if hit else str(escape(piece)) for piece, hit in engine.highlight(text, groups)
+    )
+
+
+def _keep(hit: engine.Hit, filters: dict[str, str], skip: str = "") -> bool:
+    d = hit.document
+    values = {
+        "domain": d.domains,
+        "department": [d.department_code],
+        "open_type": [d.open_type],
+        "format": d.formats,
+        "frequency": [d.frequency],
+    }
+    return all(not wanted or name == skip or wanted in values[name] for name, wanted in filters.items())
+
+
+@router.get("/search", response=SearchOut, summary="Search the catalog (Chinese, pinyin, synonyms, typos) with facets")
+def search(request, params: Query[SearchIn]):
+    who = caller(request)
+    query = params.q.strip()
+    if not query:
+        raise DomainError(_("请输入要搜索的内容。"), code="invalid_query", details={"parameter": "q"})
+    if params.explain and not authz.can(who, "console.view"):
+        raise Forbidden(_("只有平台运营方可以查看评分明细。"), details={"parameter": "explain"})
+    size = clamp_limit(params.size)
+    start = 0
+    if params.cursor:
+        start = _decode(params.cursor)
+        if not isinstance(start, int) or start < 0:
+            raise DomainError(_("分页游标无效，请从第一页重新开始。"), code="invalid_cursor")
+    filters = {name: getattr(params, name).strip() for name in FACETS}
+    filters["department"] = filters["department"].upper()
+    results = engine.search(query)
+    hits = [h for h in results.hits if _keep(h, filters)]
+    if params.sort != "relevance":
+        key = {"updated": "updated", "views": "views", "downloads": "downloads"}[params.sort]
+        hits.sort(key=lambda h: (getattr(h.document, key) is not None, getattr(h.document, key)), reverse=True)
+    facets: dict[str, list[dict[str, Any]]] = {}
+    for name in FACETS:
+        counts = engine.facet_counts([h for h in results.hits if _keep(h, filters, skip=name)])[name]
+        facets[name] = [{"value": v, "count": n} for v, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    page = hits[start : start + size]
+    suggestion = query
+    for wrong, right in results.corrections.items():
+        suggestion = suggestion.replace(wrong, right)
+    return {
+        "query": query,
+        "total": len(hits),
+        "partial": results.partial,
+        "did_you_mean": suggestion if results.corrections else "",
+        "items": [
+            {
+                "slug": h.document.slug,
+                "title": h.document.title,
+                "url": request.build_absolute_uri(f"/datasets/{h.document.slug}/"),
+                "summary": h.document.summary,
+                "department": {"code": h.document.department_code, "name": h.document.department_name},
+                "domains": h.document.domains,
+                "open_type": h.document.open_type,
+                "formats": h.document.formats,
+                "frequency": h.document.frequency,
+                "score": h.score,
+                "source": h.document.source,
+                "source_id": h.document.source_id,
+                "updated": h.document.updated,
+                "highlight": {
+                    "title": _marked(h.document.title, results.groups),
+                    "summary": _marked(h.document.summary[:160], results.groups),
+                },
+                "explain": h.parts if params.explain else None,
+            }
+            for h in page
+        ],
+        "next_cursor": _encode(start + size) if start + size < len(hits) else None,
+        "facets": facets,
+    }

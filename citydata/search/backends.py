@@ -1,0 +1,150 @@
+"""Full-text backends behind one interface. Both only answer boolean questions — which documents contain
+every group of terms (each group: any of its alternatives), and how many documents contain a group — so the
+ranking, done in Python over the stored terms (`engine.py`), is the same on both.
+
+- SQLite: an FTS5 table whose rowid is the document id (the default).
+- PostgreSQL: a tsvector of all terms ('simple' configuration: the terms are already analysed) with a GIN
+  index.
+
+For very large deployments a third backend (OpenSearch) would implement the same four methods over an index
+fed by `index.reindex_*`; see docs/search.md.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from django.db import connection
+
+FIELDS = ("title_terms", "tag_terms", "field_terms", "org_terms", "body_terms", "pinyin_terms", "gram_terms")
+Groups = list[list[str]]  # AND of ORs; a term is a run of letters or digits (analysis.py)
+
+
+class Backend(Protocol):
+    def replace(self, rows: list[tuple[int, dict[str, str]]]) -> None: ...
+
+    def delete(self, ids: list[int]) -> None: ...
+
+    def match(self, groups: Groups, limit: int) -> list[int]:
+        """Ids of documents holding every group, the backend's own best first, at most `limit`."""
+
+    def count(self, groups: Groups) -> int: ...
+
+
+def _fts_term(term: str) -> str:
+    """A term as an FTS5 string; a trailing * asks for every term starting with it."""
+    prefix = term.endswith("*")
+    term = term.rstrip("*")
+    return '"' + term.replace('"', '""') + '"' + (" *" if prefix else "")
+
+
+class SQLiteBackend:
+    table = "search_fts"
+
+    def replace(self, rows: list[tuple[int, dict[str, str]]]) -> None:
+        if not rows:
+            return
+        with connection.cursor() as cursor:
+            cursor.executemany(f"DELETE FROM {self.table} WHERE rowid = %s", [(pk,) for pk, _terms in rows])
+            marks = ", ".join(["%s"] * (len(FIELDS) + 1))
+            cursor.executemany(
+                f"INSERT INTO {self.table} (rowid, {', '.join(FIELDS)}) VALUES ({marks})",
+                [(pk, *(terms.get(f, "") for f in FIELDS)) for pk, terms in rows],
+            )
+
+    def delete(self, ids: list[int]) -> None:
+        with connection.cursor() as cursor:
+            cursor.executemany(f"DELETE FROM {self.table} WHERE rowid = %s", [(pk,) for pk in ids])
+
+    @staticmethod
+    def _expression(groups: Groups) -> str:
+        return " AND ".join("(" + " OR ".join(_fts_term(t) for t in group) + ")" for group in groups)
+
+    def match(self, groups: Groups, limit: int) -> list[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT rowid FROM {self.table} WHERE {self.table} MATCH %s "
+                f"ORDER BY bm25({self.table}, 10, 6, 4, 3, 1, 4, 2) LIMIT %s",
+                [self._expression(groups), limit],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def count(self, groups: Groups) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {self.table} WHERE {self.table} MATCH %s", [self._expression(groups)])
+            return cursor.fetchone()[0]
+
+
+def _ts_term(term: str) -> str:
+    prefix = term.endswith("*")
+    term = term.rstrip("*")
+    return "'" + term.replace("'", "''").replace("\\", "") + "'" + (":*" if prefix else "")
+
+
+class PostgresBackend:
+    table = "search_vector"
+
+    def replace(self, rows: list[tuple[int, dict[str, str]]]) -> None:
+        if not rows:
+            return
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {self.table} (id, vector) VALUES (%s, "
+                "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B') || "
+                "setweight(to_tsvector('simple', %s), 'C') || to_tsvector('simple', %s)) "
+                "ON CONFLICT (id) DO UPDATE SET vector = EXCLUDED.vector",
+                [
+                    (
+                        pk,
+                        terms.get("title_terms", ""),
+                        " ".join(terms.get(f, "") for f in ("tag_terms", "pinyin_terms")),
+                        " ".join(terms.get(f, "") for f in ("field_terms", "org_terms", "gram_terms")),
+                        terms.get("body_terms", ""),
+                    )
+                    for pk, terms in rows
+                ],
+            )
+
+    def delete(self, ids: list[int]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {self.table} WHERE id = ANY(%s)", [ids])
+
+    @staticmethod
+    def _query(groups: Groups) -> str:
+        return " & ".join("(" + " | ".join(_ts_term(t) for t in group) + ")" for group in groups)
+
+    def match(self, groups: Groups, limit: int) -> list[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {self.table}, to_tsquery('simple', %s) AS q WHERE vector @@ q "
+                "ORDER BY ts_rank(vector, q) DESC, id LIMIT %s",
+                [self._query(groups), limit],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def count(self, groups: Groups) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*) FROM {self.table} WHERE vector @@ to_tsquery('simple', %s)", [self._query(groups)]
+            )
+            return cursor.fetchone()[0]
+
+
+def get_backend() -> Backend:
+    return PostgresBackend() if connection.vendor == "postgresql" else SQLiteBackend()
+
+
+def create_index(schema_editor) -> None:
+    """The backend's index table, created by the migration for the database in use."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f"CREATE TABLE {PostgresBackend.table} (id bigint PRIMARY KEY, vector tsvector NOT NULL)")
+        schema_editor.execute(f"CREATE INDEX search_vector_gin ON {PostgresBackend.table} USING gin (vector)")
+    else:
+        columns = ", ".join(FIELDS)
+        tokenizer = "tokenize = 'unicode61 remove_diacritics 0'"
+        schema_editor.execute(f"CREATE VIRTUAL TABLE {SQLiteBackend.table} USING fts5({columns}, {tokenizer})")
+
+
+def drop_index(schema_editor) -> None:
+    table = PostgresBackend.table if schema_editor.connection.vendor == "postgresql" else SQLiteBackend.table
+    schema_editor.execute(f"DROP TABLE IF EXISTS {table}")

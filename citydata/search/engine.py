@@ -1,0 +1,278 @@
+"""Query → ranked documents. The backend finds the documents holding every word of the query (each word: itself,
+its synonyms, the words inside it, its pinyin, or a one-character correction); Python ranks them so both
+backends rank alike:
+
+    score = Σ over query words of idf(word) × weight of the best field it occurs in
+            (title 10, tags 6, pinyin 5, field titles 3, department/domain 3, title bigrams 2, description 1)
+          + phrase bonus (the whole query inside the title 8, every word in the title 4)
+          + title coverage (share of the title's words the query matched) × 3
+          + popularity (0.5 × log10(1 + views + 3 × downloads), at most 2) + freshness (≤ 30 days 1, ≤ a year 0.5)
+
+`explain` gives these parts per result. Ranking is identical on both backends whenever the query matches at
+most WINDOW documents (the window is chosen by the backend's own relevance beyond that).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+
+from citydata.search import analysis
+from citydata.search.backends import get_backend
+from citydata.search.models import SearchDocument, Synonym
+
+WINDOW = 1000
+WEIGHTS = {
+    "title_terms": 10.0,
+    "tag_terms": 6.0,
+    "pinyin_terms": 5.0,
+    "field_terms": 3.0,
+    "org_terms": 3.0,
+    "gram_terms": 2.0,
+    "body_terms": 1.0,
+}
+TERM_FIELDS = tuple(WEIGHTS)
+
+
+@dataclass
+class Group:
+    word: str
+    alternatives: list[str]  # full credit: the word, its synonyms, its pinyin
+    corrected: str = ""  # the vocabulary word a typo was read as
+    parts: list[str] = field(default_factory=list)  # the words inside it: credit by the share a document holds
+
+    @property
+    def terms(self) -> list[str]:
+        return sorted(set(self.alternatives) | set(self.parts))
+
+
+@dataclass
+class Hit:
+    document: SearchDocument
+    score: float
+    parts: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Results:
+    query: str
+    groups: list[Group]
+    hits: list[Hit]
+    partial: bool = False  # no document held every word: these hold some
+    corrections: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ids(self) -> list[int]:
+        return [h.document.object_id for h in self.hits]
+
+
+class _Cache:
+    """Synonyms and the typo vocabulary, reloaded at most every `ttl` seconds."""
+
+    def __init__(self, ttl: float = 30.0):
+        self.ttl = ttl
+        self.lock = threading.Lock()
+        self.loaded: dict[str, float] = {}
+        self.synonyms: dict[str, set[str]] = {}
+        self.vocabulary: list[str] = []
+
+    def clear(self) -> None:
+        with self.lock:
+            self.loaded.clear()
+
+    def _fresh(self, name: str) -> bool:
+        return time.monotonic() - self.loaded.get(name, -1e9) < self.ttl
+
+    def synonyms_of(self, word: str) -> set[str]:
+        with self.lock:
+            if not self._fresh("synonyms"):
+                table: dict[str, set[str]] = {}
+                for synonym in Synonym.objects.filter(active=True):
+                    group = {analysis.fold(w) for w in synonym.words}
+                    for w in group:
+                        table.setdefault(w, set()).update(group - {w})
+                self.synonyms = table
+                self.loaded["synonyms"] = time.monotonic()
+            return self.synonyms.get(word, set())
+
+    def words(self) -> list[str]:
+        with self.lock:
+            if not self._fresh("vocabulary"):
+                seen: set[str] = set()
+                for title, tags, pinyin in SearchDocument.objects.values_list(
+                    "title_terms", "tag_terms", "pinyin_terms"
+                ).iterator(chunk_size=2000):
+                    seen.update(f"{title} {tags} {pinyin}".split())
+                self.vocabulary = sorted(w for w in seen if len(w) >= 2)
+                self.loaded["vocabulary"] = time.monotonic()
+            return self.vocabulary
+
+
+cache = _Cache()
+
+
+def _correct(word: str) -> str:
+    """The vocabulary word one character away from `word` (the most common form of a typo)."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import Levenshtein
+
+    if not 2 <= len(word) <= 12 or (word.isascii() and len(word) < 4):
+        return ""
+    candidates = process.extract(word, cache.words(), scorer=Levenshtein.distance, score_cutoff=1, limit=10)
+    close = [c for c, distance, _i in candidates if distance == 1]
+    if not word.isascii():
+        # Chinese typos come from the input method: the wrong character with the same sound (实事 → 实时).
+        # In a short word any other one-character change is just another word (车库 is not 车位).
+        sound = _sound(word)
+        homophones = [c for c in close if len(c) == len(word) and _sound(c) == sound]
+        close = homophones or (close if len(word) >= 4 else [])
+    return close[0] if close else ""
+
+
+def _sound(word: str) -> str:
+    from pypinyin import lazy_pinyin
+
+    return "".join(lazy_pinyin(word, errors="ignore"))
+
+
+def parse(query: str) -> tuple[list[Group], dict[str, str]]:
+    backend = get_backend()
+    groups: list[Group] = []
+    corrections: dict[str, str] = {}
+    for word in dict.fromkeys(analysis.query_words(query[:100])):  # unique, in order
+        alternatives = {word} | cache.synonyms_of(word)
+        parts = sorted({w for w in analysis.words(word) if len(w) >= 2} - alternatives) if len(word) >= 3 else []
+        if analysis.is_pinyin_like(word) and len(word) >= 2:
+            alternatives.add(word + "*")
+        group = Group(word, sorted(alternatives), parts=[] if word.isascii() else parts)
+        if backend.count([group.terms]) == 0:
+            fixed = _correct(word)
+            if fixed:
+                corrections[word] = fixed
+                group = Group(word, sorted({fixed} | cache.synonyms_of(fixed)), corrected=fixed)
+            elif not word.isascii() and len(word) >= 3:
+                # unknown to the segmenter and the index: fall back to its character pairs, all required
+                groups += [Group(pair, [pair]) for pair in analysis.bigrams(word)]
+                continue
+        groups.append(group)
+    return groups[:8], corrections
+
+
+def search(query: str) -> Results:
+    """Every document matching `query`, best first (at most WINDOW)."""
+    groups, corrections = parse(query)
+    if not groups:
+        return Results(query, [], [], corrections=corrections)
+    backend = get_backend()
+    alternatives = [g.terms for g in groups]
+    ids = backend.match(alternatives, WINDOW)
+    partial = False
+    if not ids and len(groups) > 1:
+        ids = backend.match([[t for g in groups for t in g.terms]], WINDOW)
+        partial = bool(ids)
+    documents = list(SearchDocument.objects.filter(id__in=ids))
+    total = SearchDocument.objects.count() or 1
+    idf = {i: math.log(1 + (total - (df := backend.count([g.terms])) + 0.5) / (df + 0.5)) for i, g in enumerate(groups)}
+    hits = [_score(d, query, groups, idf) for d in documents]
+    hits.sort(key=lambda h: (-h.score, h.document.title, h.document.object_id))
+    return Results(query, groups, hits, partial=partial, corrections=corrections)
+
+
+def _holds(terms: set[str], alternatives: list[str]) -> bool:
+    for alt in alternatives:
+        if alt.endswith("*"):
+            stem = alt[:-1]
+            if any(t.startswith(stem) for t in terms):
+                return True
+        elif alt in terms:
+            return True
+    return False
+
+
+def _credit(terms: set[str], group: Group) -> float:
+    """1 for the word itself (or a synonym, or its pinyin); else the share of the words inside it."""
+    if _holds(terms, group.alternatives):
+        return 1.0
+    if group.parts:
+        return sum(1 for p in group.parts if p in terms) / len(group.parts)
+    return 0.0
+
+
+def _score(document: SearchDocument, query: str, groups: list[Group], idf: dict[int, float]) -> Hit:
+    fields = {name: set(getattr(document, name).split()) for name in TERM_FIELDS}
+    parts: dict[str, float] = {}
+    matched_in_title = 0
+    for i, group in enumerate(groups):
+        weight = max((WEIGHTS[name] * _credit(fields[name], group) for name in TERM_FIELDS), default=0.0)
+        if weight:
+            parts[f"词:{group.word}"] = round(idf[i] * weight, 3)
+        if _holds(fields["title_terms"], group.terms) or _holds(fields["pinyin_terms"], group.alternatives):
+            matched_in_title += 1
+    folded_query = "".join(analysis.fold(query).split())
+    folded_title = analysis.fold(document.title)
+    if folded_query and folded_query in folded_title:
+        parts["短语"] = 8.0
+    elif groups and matched_in_title == len(groups):
+        parts["短语"] = 4.0
+    title_words = document.title_terms.split()
+    if title_words:
+        hit_words = sum(1 for w in title_words if any(_holds({w}, g.terms) for g in groups))
+        parts["标题覆盖"] = round(3.0 * hit_words / len(title_words), 3)
+    popularity = document.views + 3 * document.downloads
+    if popularity:
+        parts["热度"] = round(min(2.0, 0.5 * math.log10(1 + popularity)), 3)
+    if document.updated:
+        age = (timezone.now() - document.updated).days
+        if age <= 30:
+            parts["时效"] = 1.0
+        elif age <= 365:
+            parts["时效"] = 0.5
+    return Hit(document, round(sum(parts.values()), 3), parts)
+
+
+def highlight(text: str, groups: list[Group]) -> list[tuple[str, bool]]:
+    """`text` cut into (piece, is_match) runs for the query's words (for <mark> in templates)."""
+    words = sorted(
+        {a for g in groups for a in g.terms if not a.endswith("*") and not a.isascii()} | {g.word for g in groups},
+        key=len,
+        reverse=True,
+    )
+    if not text or not words:
+        return [(text, False)]
+    folded = analysis.fold(text)
+    marks = [False] * len(text)
+    if len(folded) == len(text):  # folding kept positions (the usual case): mark on the original text
+        for word in words:
+            start = folded.find(word)
+            while start >= 0 and word:
+                for i in range(start, start + len(word)):
+                    marks[i] = True
+                start = folded.find(word, start + len(word))
+    pieces: list[tuple[str, bool]] = []
+    for char, mark in zip(text, marks, strict=True):
+        if pieces and pieces[-1][1] == mark:
+            pieces[-1] = (pieces[-1][0] + char, mark)
+        else:
+            pieces.append((char, mark))
+    return pieces
+
+
+def facet_counts(hits: list[Hit]) -> dict[str, dict[Any, int]]:
+    counts: dict[str, dict[Any, int]] = {k: {} for k in ("domain", "department", "open_type", "format", "frequency")}
+    for hit in hits:
+        d = hit.document
+        for key, values in (
+            ("domain", d.domains),
+            ("department", [d.department_code]),
+            ("open_type", [d.open_type]),
+            ("format", d.formats),
+            ("frequency", [d.frequency]),
+        ):
+            for value in values:
+                counts[key][value] = counts[key].get(value, 0) + 1
+    return counts

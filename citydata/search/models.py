@@ -1,0 +1,64 @@
+"""The search index: one row per searchable object with its analysed terms, kept in step with the catalog
+by a background task; the full-text index itself (SQLite FTS5 or a PostgreSQL tsvector) mirrors these rows."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class SearchDocument(models.Model):
+    kind = models.CharField(max_length=20, default="dataset")
+    object_id = models.BigIntegerField()
+    slug = models.CharField(max_length=100)
+    title = models.CharField(max_length=200)
+    summary = models.CharField(max_length=300, blank=True)
+    department_code = models.CharField(max_length=32, blank=True)
+    department_name = models.CharField(max_length=120, blank=True)
+    domains = models.JSONField(default=list, blank=True)
+    open_type = models.CharField(max_length=20, blank=True)
+    formats = models.JSONField(default=list, blank=True)
+    frequency = models.CharField(max_length=20, blank=True)
+    views = models.PositiveIntegerField(default=0)
+    downloads = models.PositiveIntegerField(default=0)
+    updated = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=20, blank=True)
+    source_id = models.CharField(max_length=200, blank=True)
+    # analysed terms, space-separated, by field (the ranking weighs them differently)
+    title_terms = models.TextField(blank=True)
+    tag_terms = models.TextField(blank=True)
+    field_terms = models.TextField(blank=True)
+    org_terms = models.TextField(blank=True)
+    body_terms = models.TextField(blank=True)
+    pinyin_terms = models.TextField(blank=True)
+    gram_terms = models.TextField(blank=True)
+    indexed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("搜索索引条目")
+        verbose_name_plural = _("搜索索引条目")
+        constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="search_document_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.slug}"
+
+
+class Synonym(models.Model):
+    """A group of words that mean the same to searchers (公交, 公共汽车, 公车); operators edit them."""
+
+    terms = models.CharField(_("同义词"), max_length=300, help_text=_("用逗号分隔，例如：公交,公共汽车,公车"))
+    active = models.BooleanField(_("启用"), default=True)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("同义词")
+        verbose_name_plural = _("同义词")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.terms
+
+    @property
+    def words(self) -> list[str]:
+        return [w.strip() for w in self.terms.replace("，", ",").split(",") if w.strip()]

@@ -1,0 +1,39 @@
+"""Background jobs of search: index what changed, catch up on what signals missed (bulk updates)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django_tasks import task
+
+from citydata.jobs.schedule import periodic
+
+
+@task()
+def index_datasets(ids: list[int]) -> dict:
+    from citydata.search import index
+
+    return index.reindex_datasets(ids)
+
+
+@task()
+def refresh_search_index() -> dict:
+    """Datasets changed in the last hour (bulk updates send no signals), and popularity figures."""
+    from django.utils import timezone
+
+    from citydata.search import index
+
+    return index.reindex_datasets(index.stale_ids(timezone.now() - dt.timedelta(hours=1)))
+
+
+periodic("refresh_search_index", refresh_search_index, every=dt.timedelta(minutes=30))
+
+
+@task()
+def rebuild_search_index() -> dict:
+    from citydata.search import index
+
+    return index.reindex_all()
+
+
+periodic("rebuild_search_index", rebuild_search_index, daily_at=dt.time(2, 30))
