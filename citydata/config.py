@@ -168,6 +168,13 @@ declare("CITYDATA_SITE_CODE", "", "Government website identifier code (网站标
 declare("CITYDATA_ICP", "", "ICP filing number (ICP备案号), shown in the footer when set.")
 declare("CITYDATA_PSB", "", "Public-security filing number (公安备案号), shown in the footer when set.")
 declare(
+    "CITYDATA_PUBLIC_URL",
+    "",
+    "The platform's public address as search engines should see it (scheme://host, e.g. "
+    "https://data.example.gov.cn), used in canonical links, Open Graph tags, JSON-LD, sitemap.xml and robots.txt. "
+    "Empty means the address each request came to.",
+)
+declare(
     "CITYDATA_EMAIL_URL",
     "consolemail://",
     "Outgoing mail, as a URL: consolemail:// prints to the console; smtp://user:pass@host:587 or "

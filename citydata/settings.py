@@ -185,6 +185,9 @@ PLATFORM_ORGANISER_EN = setting("CITYDATA_ORGANISER_EN")
 PLATFORM_SITE_CODE = setting("CITYDATA_SITE_CODE")
 PLATFORM_ICP = setting("CITYDATA_ICP")
 PLATFORM_PSB = setting("CITYDATA_PSB")
+PUBLIC_URL = setting("CITYDATA_PUBLIC_URL").rstrip("/")
+if PUBLIC_URL and not PUBLIC_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"CITYDATA_PUBLIC_URL must start with https:// or http://, got {PUBLIC_URL!r}")
 
 vars().update(environ.Env.email_url_config(setting("CITYDATA_EMAIL_URL")))
 DEFAULT_FROM_EMAIL = setting("CITYDATA_DEFAULT_FROM_EMAIL")

@@ -97,12 +97,16 @@ class CatalogFilter:
         return queryset
 
     def ranked_ids(self) -> list[int]:
-        """The datasets matching `q`, most relevant first (the search engine's ranking, computed once)."""
+        """The datasets matching `q`, most relevant first (the search engine's ranking)."""
+        return self.search_results().ids
+
+    def search_results(self):
+        """The search engine's answer for `q` (computed once per filter)."""
         from citydata.search import engine
 
-        if "ranked" not in self.extra:
-            self.extra["ranked"] = engine.search(self.q).ids
-        return self.extra["ranked"]
+        if "results" not in self.extra:
+            self.extra["results"] = engine.search(self.q)
+        return self.extra["results"]
 
     def as_query(self, **override) -> dict[str, str]:
         values = {

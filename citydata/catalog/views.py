@@ -8,14 +8,19 @@ from django.utils.translation import gettext as _
 
 from citydata.accounts import authz
 from citydata.accounts.models import Department
-from citydata.catalog import queries, services
+from citydata.catalog import queries, seo, services
 from citydata.catalog.models import Dataset, Domain, OpenListStatus, OpenListVersion
 from citydata.errors import DomainError
+from citydata.search import queries as search_queries
+from citydata.search import services as search_services
 
 
 def dataset_list(request):
     flt = queries.CatalogFilter.from_params(request.GET)
     page = queries.dataset_page(flt, cursor=request.GET.get("cursor"), limit=request.GET.get("limit") or 20)
+    results = flt.search_results() if flt.q else None
+    if results is not None and not request.GET.get("cursor"):
+        search_services.log_query(flt.q, len(results.hits), "page")
     return render(
         request,
         "catalog/dataset_list.html",
@@ -23,10 +28,21 @@ def dataset_list(request):
             "filter": flt,
             "page": page,
             "facets": queries.facets(flt),
-            "sorts": queries.SORT_LABELS,
+            "sorts": {k: v for k, v in queries.SORT_LABELS.items() if k != "relevance" or flt.q},
+            "search_groups": results.groups if results else [],
+            "partial": bool(results and results.partial),
+            "did_you_mean": _corrected(flt.q, results.corrections) if results and results.corrections else "",
+            "popular": search_queries.popular(8) if results is not None and not page.items else [],
             "next_query": {**flt.as_query(), "cursor": page.next_cursor} if page.next_cursor else None,
+            "seo": seo.catalog_meta(request, flt),
         },
     )
+
+
+def _corrected(query: str, corrections: dict[str, str]) -> str:
+    for wrong, right in corrections.items():
+        query = query.replace(wrong, right)
+    return query
 
 
 def dataset_detail(request, slug: str):
@@ -44,6 +60,7 @@ def dataset_detail(request, slug: str):
             "related": queries.related(dataset),
             "api_url": request.build_absolute_uri(f"/api/v1/datasets/{dataset.slug}"),
             "preview": _preview(request, dataset),
+            "seo": seo.dataset_meta(request, dataset),
         },
     )
 
@@ -109,6 +126,7 @@ def department_detail(request, code: str):
             "diff": diff,
             "older": older,
             "newer": newer,
+            "seo": seo.department_meta(request, department),
         },
     )
 

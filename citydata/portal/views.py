@@ -1,15 +1,18 @@
-"""Public pages: home, care mode switch, error pages."""
+"""Public pages: home, care mode switch, robots.txt and the sitemap, error pages."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from citydata.accounts.models import Department
 from citydata.catalog import queries as catalog_queries
+from citydata.catalog.seo import public_base
+from citydata.portal import sitemaps
 from citydata.portal.context_processors import CARE_COOKIE
 from citydata.portal.domains import DOMAIN_EXAMPLES
 
@@ -56,6 +59,44 @@ def care_mode(request):
     else:
         response.delete_cookie(CARE_COOKIE)
     return response
+
+
+@require_safe
+def robots_txt(request):
+    response = HttpResponse(sitemaps.robots(public_base(request)), content_type="text/plain; charset=utf-8")
+    patch_cache_control(response, public=True, max_age=24 * 3600)
+    return response
+
+
+def _sitemap_response(content) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(content, content_type="application/xml; charset=utf-8")
+    patch_cache_control(response, public=True, max_age=3600)
+    return response
+
+
+@require_safe
+def sitemap_index(request):
+    """The sitemap index (R7.2): the section sitemaps below, each with its newest change."""
+    return _sitemap_response(sitemaps.index(public_base(request)))
+
+
+@require_safe
+def sitemap_pages(request):
+    return _sitemap_response(sitemaps.portal_pages(public_base(request)))
+
+
+@require_safe
+def sitemap_departments(request, page: int):
+    if not sitemaps.has_page("departments", page):
+        raise Http404
+    return _sitemap_response(sitemaps.departments(public_base(request), page))
+
+
+@require_safe
+def sitemap_datasets(request, page: int):
+    if not sitemaps.has_page("datasets", page):
+        raise Http404
+    return _sitemap_response(sitemaps.datasets(public_base(request), page))
 
 
 def error_400(request, exception=None):

@@ -13,7 +13,7 @@ from citydata.accounts import authz
 from citydata.api_auth import caller
 from citydata.errors import DomainError, Forbidden
 from citydata.paging import _decode, _encode, clamp_limit
-from citydata.search import engine
+from citydata.search import engine, services
 
 router = Router(tags=["search"])
 FACETS = ("domain", "department", "open_type", "format", "frequency")
@@ -106,6 +106,8 @@ def search(request, params: Query[SearchIn]):
     filters["department"] = filters["department"].upper()
     results = engine.search(query)
     hits = [h for h in results.hits if _keep(h, filters)]
+    if start == 0:  # a query, not the next page of one
+        services.log_query(query, len(hits), "api")
     if params.sort != "relevance":
         key = {"updated": "updated", "views": "views", "downloads": "downloads"}[params.sort]
         hits.sort(key=lambda h: (getattr(h.document, key) is not None, getattr(h.document, key)), reverse=True)

@@ -62,3 +62,20 @@ class Synonym(models.Model):
     @property
     def words(self) -> list[str]:
         return [w.strip() for w in self.terms.replace("，", ",").split(",") if w.strip()]
+
+
+class SearchQuery(models.Model):
+    """One search as asked (folded text), how many results it had, and where (R6.1 analytics): the
+    operators' top and zero-result queries come from here; zero-result ones are unmet demand for data."""
+
+    text = models.CharField(_("搜索词"), max_length=100, db_index=True)
+    results = models.PositiveIntegerField(_("结果数"), default=0)
+    source = models.CharField(_("来源"), max_length=10, default="page")  # page or api
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("搜索记录")
+        verbose_name_plural = _("搜索记录")
+
+    def __str__(self) -> str:
+        return f"{self.text} ({self.results})"

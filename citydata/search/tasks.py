@@ -37,3 +37,13 @@ def rebuild_search_index() -> dict:
 
 
 periodic("rebuild_search_index", rebuild_search_index, daily_at=dt.time(2, 30))
+
+
+@task()
+def prune_search_queries() -> dict:
+    from citydata.search import services
+
+    return {"removed": services.prune_queries()}
+
+
+periodic("prune_search_queries", prune_search_queries, daily_at=dt.time(3, 50))

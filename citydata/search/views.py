@@ -1,0 +1,65 @@
+"""Operators' search page: the synonym table (edit, add, remove) and what people searched for."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from citydata.accounts import authz
+from citydata.errors import DomainError
+from citydata.search import queries, services
+from citydata.search.models import Synonym
+
+
+@login_required
+def manage_view(request):
+    authz.authorize(request.user, "console.view")
+    errors: dict[str, str] = {}
+    typed = {"terms": "", "active": True}
+    if request.method == "POST":
+        typed = {"terms": request.POST.get("terms", "")[:400], "active": bool(request.POST.get("active"))}
+        try:
+            services.synonym_save(by=request.user, terms=typed["terms"], active=typed["active"])
+        except DomainError as exc:
+            errors["new"] = str(exc.message)
+        else:
+            messages.success(request, _("同义词已添加，搜索立即使用。"))
+            return redirect("search:manage")
+    return _page(request, errors=errors, typed=typed)
+
+
+def _page(request, *, errors: dict[str, str], typed: dict, edited: dict | None = None):
+    return render(
+        request,
+        "search/manage.html",
+        {
+            "synonyms": Synonym.objects.order_by("id"),
+            "report": queries.query_report(),
+            "errors": errors,
+            "typed": typed,
+            "edited": edited or {},
+        },
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def synonym_edit_view(request, pk: int):
+    authz.authorize(request.user, "console.view")
+    synonym = get_object_or_404(Synonym, pk=pk)
+    if request.POST.get("delete"):
+        services.synonym_delete(by=request.user, synonym=synonym)
+        messages.success(request, _("同义词已删除。"))
+        return redirect("search:manage")
+    terms, active = request.POST.get("terms", "")[:400], bool(request.POST.get("active"))
+    try:
+        services.synonym_save(by=request.user, synonym=synonym, terms=terms, active=active)
+    except DomainError as exc:
+        return _page(request, errors={str(pk): str(exc.message)}, typed={"terms": "", "active": True},
+                     edited={pk: terms})  # fmt: skip
+    messages.success(request, _("同义词已保存，搜索立即使用。"))
+    return redirect("search:manage")
