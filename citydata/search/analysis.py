@@ -91,18 +91,25 @@ def query_words(text: str) -> list[str]:
 
 def pinyin_terms(terms: list[str]) -> list[str]:
     """Full pinyin and initials of each Chinese term: 公交 → gongjiao, gj."""
-    from pypinyin import Style, lazy_pinyin
-
     out: list[str] = []
     for term in terms:
-        if not _CJK.match(term):
-            continue
-        syllables = lazy_pinyin(term, errors="ignore")
-        if syllables:
-            out.append("".join(syllables))
-            if len(syllables) > 1:
-                out.append("".join(s[0] for s in lazy_pinyin(term, style=Style.FIRST_LETTER, errors="ignore")))
+        if _CJK.match(term):
+            out += _pinyin_of(term)
     return out
+
+
+@lru_cache(maxsize=100_000)
+def _pinyin_of(term: str) -> tuple[str, ...]:
+    """A word's pinyin and initials (catalogs repeat their words, so this is cached)."""
+    from pypinyin import Style, lazy_pinyin
+
+    syllables = lazy_pinyin(term, errors="ignore")
+    if not syllables:
+        return ()
+    if len(syllables) == 1:
+        return ("".join(syllables),)
+    initials = "".join(s[0] for s in lazy_pinyin(term, style=Style.FIRST_LETTER, errors="ignore"))
+    return ("".join(syllables), initials)
 
 
 def bigrams(text: str) -> list[str]:
