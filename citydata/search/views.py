@@ -63,3 +63,18 @@ def synonym_edit_view(request, pk: int):
                      edited={pk: terms})  # fmt: skip
     messages.success(request, _("同义词已保存，搜索立即使用。"))
     return redirect("search:manage")
+
+
+def suggest_view(request):
+    """Suggestions as the visitor types (htmx fills the list under the search box): the best matching
+    dataset titles, marked. Works for pinyin and initials too."""
+    from citydata.search import engine
+
+    text = (request.GET.get("q") or "").strip()[:100]
+    results = engine.search(text) if text else None
+    hits = results.hits[:8] if results else []
+    return render(
+        request,
+        "search/suggest.html",
+        {"hits": hits, "groups": results.groups if results else [], "query": text},
+    )

@@ -65,3 +65,24 @@ def test_the_catalog_page_marks_the_words_and_says_how_it_read_a_typo(client, ca
     assert "<mark>医院</mark>" in page and "<mark>床位</mark>" in page
     hostile = client.get("/datasets/", {"q": "<script>alert(1)</script>"})
     assert hostile.status_code == 200 and "<script>alert(1)" not in hostile.content.decode()
+
+
+def test_suggestions_as_you_type_are_marked_titles(client, catalog):  # noqa: F811
+    fragment = client.get("/search/suggest/", {"q": "gongjiao"}).content.decode()
+    assert "/datasets/bus-live/" in fragment and "/datasets/bus-stops/" in fragment
+    assert "<html" not in fragment  # a fragment for htmx, not a page
+    assert client.get("/search/suggest/", {"q": ""}).content.decode().strip() == ""
+    assert "<mark>医院</mark>" in client.get("/search/suggest/", {"q": "医院"}).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_catalog_search_box_suggests_while_typing_in_chromium(live_server, browser, catalog):  # noqa: F811
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(live_server.url + "/datasets/")
+    page.locator("#q").press_sequentially("gongjiao", delay=30)
+    page.wait_for_selector("#suggestions .suggestions a[href='/datasets/bus-live/']")
+    page.click("#suggestions a[href='/datasets/bus-live/']")
+    page.wait_for_url("**/datasets/bus-live/")
+    assert errors == []
