@@ -62,6 +62,7 @@ bench: dev
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[bench]'
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_api.py
+	$(BIN)/python benchmarks/bench_privacy.py
 
 # Regenerate the committed OpenAPI document after an API change (a test compares the two).
 openapi: dev

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "citydata.search",
     "citydata.portal",
     "citydata.jobs",
+    "citydata.privacy",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,158 @@
+"""Open a table for a personal-data scan: rows in memory, a DuckDB relation, or a Parquet, CSV/TSV or Excel file,
+as view `t` of an own in-memory DuckDB database with a 0-based row number and every column as text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from django.utils.translation import gettext as _
+
+from citydata.errors import DomainError
+
+TableSource = Any  # Table | str | Path | tuple[columns, rows] | duckdb.DuckDBPyRelation
+
+
+class TableError(DomainError):
+    default_code = "invalid_table"
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _cell_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+class Table:
+    """A table opened for scanning: view `t` in its own DuckDB connection, with `__row` (0-based data row) and the
+    columns as VARCHAR `c0`, `c1`, … in order; `columns` keeps their names."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, columns: list[str], work: Path, *, lazy_rows: bool = False):
+        self.con = con
+        self.columns = columns
+        self.work = work
+        self.lazy_rows = lazy_rows  # `t` reads a file on every query rather than a table in memory
+        self.rows: int = con.execute("SELECT count(*) FROM t").fetchone()[0]  # type: ignore[index]
+
+    def close(self) -> None:
+        self.con.close()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def __enter__(self) -> Table:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _connect(work: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(config={"temp_directory": str(work / "spill"), "memory_limit": "2GB"})
+
+
+def open_table(source: TableSource) -> Table:
+    """Open `source` for scanning: (column names, rows), a DuckDB relation, or a path to a Parquet, CSV/TSV or
+    Excel file (CSV in UTF-8, UTF-8 with BOM or GBK/GB18030, found out from the bytes)."""
+    if isinstance(source, Table):
+        return source
+    work = Path(tempfile.mkdtemp(prefix="pii-"))
+    try:
+        if isinstance(source, tuple) and len(source) == 2:
+            return _open_rows(list(source[0]), source[1], work)
+        if isinstance(source, duckdb.DuckDBPyRelation):
+            path = work / "relation.parquet"
+            source.write_parquet(str(path))
+            return _open_parquet(path, work)
+        path = Path(source)
+        if not path.is_file():
+            raise TableError(_("找不到文件：%(path)s") % {"path": str(source)}, code="not_found")
+        if path.suffix.lower() == ".parquet":
+            return _open_parquet(path, work)
+        return _open_delimited(path, work)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def _open_rows(columns: list[str], rows: Iterable[Sequence[Any]], work: Path) -> Table:
+    values: list[list[str | None]] = [[] for _ in columns]
+    for row in rows:
+        for i, column in enumerate(values):
+            column.append(_cell_text(row[i]) if i < len(row) else None)
+    con = _connect(work)
+    if not columns:
+        con.execute("CREATE TABLE src (__row BIGINT)")
+        con.execute("CREATE VIEW t AS SELECT * FROM src")
+        return Table(con, [], work)
+    select = ", ".join(f"unnest(${i + 1}::VARCHAR[]) AS c{i}" for i in range(len(columns)))
+    con.execute(f"CREATE TABLE src AS SELECT {select}", values)  # noqa: S608 - generated names only
+    con.execute("CREATE VIEW t AS SELECT rowid AS __row, * FROM src")
+    return Table(con, columns, work)
+
+
+def _open_parquet(path: Path, work: Path) -> Table:
+    con = _connect(work)
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({sql_literal(str(path))})").fetchall()  # noqa: S608
+    except duckdb.Error as exc:
+        con.close()
+        raise TableError(_("无法读取 Parquet 文件：%(reason)s") % {"reason": str(exc).splitlines()[0][:200]}) from None
+    columns = [row[0] for row in described]
+    select = ", ".join(f"CAST({_ident(name)} AS VARCHAR) AS c{i}" for i, name in enumerate(columns))
+    con.execute(
+        f"CREATE VIEW t AS SELECT file_row_number AS __row{', ' if select else ''}{select} "  # noqa: S608
+        f"FROM read_parquet({sql_literal(str(path))}, file_row_number=true)"
+    )
+    return Table(con, columns, work, lazy_rows=True)
+
+
+def _open_delimited(path: Path, work: Path) -> Table:
+    """CSV, TSV and Excel through the upload reader of the datastore (encoding detection, Excel to CSV)."""
+    from citydata.datastore import sources
+
+    prepared = sources.prepare(path, path.name, work)
+    if not prepared.finish():  # the first megabyte was UTF-8, the rest is not: read it as GB18030
+        prepared.cleanup()
+        prepared = sources.prepare(path, path.name, work, encoding="gb18030")
+        prepared.finish()
+    header = sources.read_header(prepared)
+    con = _connect(work)
+    columns = {f"c{i}": "VARCHAR" for i in range(len(header))}
+    struct = "{" + ", ".join(f"{sql_literal(k)}: 'VARCHAR'" for k in columns) + "}"
+    options = [
+        "header=true",
+        f"delim={sql_literal(prepared.delimiter)}",
+        "quote='\"'",
+        "escape='\"'",
+        f"columns={struct}",
+        "auto_detect=false",
+        "null_padding=true",
+        "strict_mode=false",
+        "parallel=true",
+    ]
+    try:
+        reader = f"read_csv({sql_literal(str(prepared.path))}, {', '.join(options)})"
+        con.execute(f"CREATE TABLE src AS SELECT * FROM {reader}")  # noqa: S608 - a quoted path and our options
+    except duckdb.Error as exc:
+        con.close()
+        raise TableError(_("无法读取文件：%(reason)s") % {"reason": str(exc).splitlines()[0][:200]}) from None
+    con.execute("CREATE VIEW t AS SELECT rowid AS __row, * FROM src")
+    return Table(con, [name or _("第%(n)s列") % {"n": i + 1} for i, name in enumerate(header)], work)
