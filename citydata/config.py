@@ -97,6 +97,13 @@ declare(
     "CITYDATA_ANNUAL_TARGET", 500, "Datasets the city plans to have opened this year (R1.2), shown as progress.", int
 )
 declare(
+    "CITYDATA_ACCEPT_WORKDAYS",
+    5,
+    "Working days a department has to accept (受理) a conditional-data application, counted from the day after "
+    "submission on the Chinese calendar with holidays and make-up days (R4.3; see docs/workdays.md).",
+    int,
+)
+declare(
     "CITYDATA_OPEN_TYPE_LABELS",
     [],
     "The city's own words for the open types, as type=label pairs, e.g. "

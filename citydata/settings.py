@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "citydata.catalog",
     "citydata.datastore",
     "citydata.search",
+    "citydata.workdays",
     "citydata.portal",
     "citydata.jobs",
     "citydata.privacy",
@@ -151,6 +152,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 ANNUAL_TARGET = setting("CITYDATA_ANNUAL_TARGET")
+ACCEPT_WORKDAYS = setting("CITYDATA_ACCEPT_WORKDAYS")
 STORAGE_URL = setting("CITYDATA_STORAGE_URL")
 STORAGE_CACHE_BYTES = setting("CITYDATA_STORAGE_CACHE_MB") * 1024 * 1024
 INGEST_MAX_BYTES = setting("CITYDATA_INGEST_MAX_MB") * 1024 * 1024

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("citydata.catalog.urls")),
     path("", include("citydata.datastore.urls")),
     path("", include("citydata.search.urls")),
+    path("", include("citydata.workdays.urls")),
     path("security/", include("citydata.security.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

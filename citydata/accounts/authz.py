@@ -129,6 +129,7 @@ rule("organisation.create")(_authenticated)
 rule("department.manage")(_operator)
 rule("role.assign")(_operator)
 rule("console.view")(_operator)
+rule("workdays.manage")(_operator)
 rule("audit.view")(_auditor)
 rule("audit.export")(_auditor)
 # The data API's call logs (R8.2): the operator watches use and abuse; the auditor checks the operator.

@@ -1,0 +1,1 @@
+"""Working days on the Chinese calendar (statutory holidays and 调休), for the deadlines of the opening workflows."""
