@@ -159,7 +159,8 @@ def _build(current: DataVersion | None, columns: list[dict], records: Path, parq
             f"COPY ({' UNION ALL '.join(parts)}) TO {_literal(str(parquet))} "
             f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
         )
-        return con.execute(f"SELECT count(*) FROM read_parquet({_literal(str(parquet))})").fetchone()[0]
+        (rows,) = con.execute(f"SELECT count(*) FROM read_parquet({_literal(str(parquet))})").fetchall()[0]
+        return int(rows)
     finally:
         con.close()
 
@@ -169,7 +170,13 @@ def _publish(dataset, current, columns, parquet: Path, rows: int, records: int, 
     key = f"versions/{dataset.pk}/v{number}-stream-{uuid.uuid4().hex[:8]}.parquet"
     storage = get_storage()
     size = storage.put(parquet, key)
-    point = current.point if current and current.point else infer.point_columns([_Column(c) for c in columns])
+    point = (
+        current.point
+        if current and current.point
+        else infer.point_columns(
+            [infer.Column(c["name"], c.get("header", ""), c.get("title", ""), c["type"]) for c in columns]
+        )
+    )
     try:
         with transaction.atomic():
             Dataset.objects.select_for_update().get(pk=dataset.pk)  # one compaction of a dataset at a time
@@ -209,16 +216,9 @@ def _publish(dataset, current, columns, parquet: Path, rows: int, records: int, 
     except BaseException:
         storage.delete(key)
         raise
-    version.compacted = records  # type: ignore[attr-defined]
+    version.compacted = records
     return version
 
 
 class _Raced(Exception):
     pass
-
-
-class _Column:
-    """The attributes infer.point_columns reads, from a column dict."""
-
-    def __init__(self, column: dict):
-        self.name, self.header, self.type = column["name"], column.get("header", ""), column["type"]

@@ -38,7 +38,9 @@ def synonym_save(*, by: User, terms: str, active: bool = True, synonym: Synonym 
     """Add or change a group of synonyms; searches use it at once."""
     authz.authorize(by, "console.view")
     text = _clean_terms(terms)
-    clash = Synonym.objects.filter(terms=text).exclude(pk=synonym.pk if synonym else None)
+    clash = Synonym.objects.filter(terms=text)
+    if synonym is not None:
+        clash = clash.exclude(pk=synonym.pk)
     if clash.exists():
         raise DomainError(_("这组同义词已经存在。"), code="duplicate", details={"field": "terms"})
     before = {"terms": synonym.terms, "active": synonym.active} if synonym else {}
