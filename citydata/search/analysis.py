@@ -98,6 +98,20 @@ def pinyin_terms(terms: list[str]) -> list[str]:
     return out
 
 
+def pinyin_runs(words: list[str], longest: int = 4) -> list[str]:
+    """Pinyin and initials of runs of 2 to `longest` consecutive words, so gjss and gongjiaoshishi find
+    地面公交实时位置 as typed without spaces."""
+    out: list[str] = []
+    readings = [_pinyin_of(w) if _CJK.match(w) else () for w in words]
+    for start in range(len(words)):
+        for end in range(start + 2, min(len(words), start + longest) + 1):
+            run = readings[start:end]
+            if all(run):
+                out.append("".join(r[0] for r in run))
+                out.append("".join(r[-1] if len(r) > 1 else r[0][0] for r in run))
+    return out
+
+
 @lru_cache(maxsize=100_000)
 def _pinyin_of(term: str) -> tuple[str, ...]:
     """A word's pinyin and initials (catalogs repeat their words, so this is cached)."""

@@ -63,6 +63,7 @@ class FacetValueOut(Schema):
 class SearchOut(Schema):
     query: str
     total: int
+    total_exact: bool = Field(description="False when filters apply to more matches than are ranked: an estimate")
     partial: bool
     did_you_mean: str
     items: list[SearchHitOut]
@@ -116,12 +117,20 @@ def search(request, params: Query[SearchIn]):
         counts = engine.facet_counts([h for h in results.hits if _keep(h, filters, skip=name)])[name]
         facets[name] = [{"value": v, "count": n} for v, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
     page = hits[start : start + size]
+    window = len(results.hits)
+    if window < engine.WINDOW:
+        total, exact = len(hits), True  # every match was ranked
+    elif not any(filters.values()):
+        total, exact = results.matched, True
+    else:  # filters over a ranked window of a larger set: scale the window's share
+        total, exact = round(results.matched * len(hits) / window), False
     suggestion = query
     for wrong, right in results.corrections.items():
         suggestion = suggestion.replace(wrong, right)
     return {
         "query": query,
-        "total": len(hits),
+        "total": total,
+        "total_exact": exact,
         "partial": results.partial,
         "did_you_mean": suggestion if results.corrections else "",
         "items": [

@@ -27,6 +27,9 @@ from citydata.search.backends import get_backend
 from citydata.search.models import SearchDocument, Synonym
 
 WINDOW = 1000
+MAX_GROUPS = 12
+VOCABULARY_TTL = 300.0  # seconds; the typo vocabulary is rebuilt from the index at most this often per process
+PREFIX_CREDIT = 0.6  # a pinyin prefix (gj… for 公交 or 公积金) is weaker evidence than a whole word
 WEIGHTS = {
     "title_terms": 10.0,
     "tag_terms": 6.0,
@@ -45,6 +48,7 @@ class Group:
     alternatives: list[str]  # full credit: the word, its synonyms, its pinyin
     corrected: str = ""  # the vocabulary word a typo was read as
     parts: list[str] = field(default_factory=list)  # the words inside it: credit by the share a document holds
+    df: int = 0  # documents holding any of its terms
 
     @property
     def terms(self) -> list[str]:
@@ -64,6 +68,7 @@ class Results:
     groups: list[Group]
     hits: list[Hit]
     partial: bool = False  # no document held every word: these hold some
+    matched: int = 0  # every matching document, beyond the ranked window too
     corrections: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -80,6 +85,8 @@ class _Cache:
         self.loaded: dict[str, float] = {}
         self.synonyms: dict[str, set[str]] = {}
         self.vocabulary: list[str] = []
+        self.sounds: dict[str, set[str]] = {}
+        self.document_total = 0
 
     def clear(self) -> None:
         with self.lock:
@@ -101,16 +108,37 @@ class _Cache:
             return self.synonyms.get(word, set())
 
     def words(self) -> list[str]:
+        self._load_vocabulary()
+        return self.vocabulary
+
+    def by_sound(self, sound: str) -> set[str]:
+        """Chinese words of the index that read as `sound` (yiyuan → 医院)."""
+        self._load_vocabulary()
+        return self.sounds.get(sound, set())
+
+    def _load_vocabulary(self) -> None:
         with self.lock:
-            if not self._fresh("vocabulary"):
-                seen: set[str] = set()
-                for title, tags, pinyin in SearchDocument.objects.values_list(
-                    "title_terms", "tag_terms", "pinyin_terms"
-                ).iterator(chunk_size=2000):
-                    seen.update(f"{title} {tags} {pinyin}".split())
-                self.vocabulary = sorted(w for w in seen if len(w) >= 2)
-                self.loaded["vocabulary"] = time.monotonic()
-            return self.vocabulary
+            if time.monotonic() - self.loaded.get("vocabulary", -1e9) < VOCABULARY_TTL:
+                return
+            seen: set[str] = set()
+            for title, tags in SearchDocument.objects.values_list("title_terms", "tag_terms").iterator(chunk_size=5000):
+                seen.update(title.split())
+                seen.update(tags.split())
+            words = sorted(w for w in seen if len(w) >= 2)
+            sounds: dict[str, set[str]] = {}
+            for word in words:
+                if not word.isascii():
+                    sounds.setdefault(_sound(word), set()).add(word)
+            self.vocabulary = words + sorted({p for w in words for p in analysis.pinyin_terms([w])})
+            self.sounds = sounds
+            self.loaded["vocabulary"] = time.monotonic()
+
+    def total(self) -> int:
+        with self.lock:
+            if not self._fresh("total"):
+                self.document_total = SearchDocument.objects.count()
+                self.loaded["total"] = time.monotonic()
+            return self.document_total or 1
 
 
 cache = _Cache()
@@ -149,18 +177,23 @@ def parse(query: str) -> tuple[list[Group], dict[str, str]]:
         parts = sorted({w for w in analysis.words(word) if len(w) >= 2} - alternatives) if len(word) >= 3 else []
         if analysis.is_pinyin_like(word) and len(word) >= 2:
             alternatives.add(word + "*")
+            for chinese in cache.by_sound(word):  # yiyuan → 医院, and 医院's synonyms
+                alternatives |= {chinese} | cache.synonyms_of(chinese)
         group = Group(word, sorted(alternatives), parts=[] if word.isascii() else parts)
-        if backend.count([group.terms]) == 0:
+        group.df = backend.count([group.terms])
+        if group.df == 0:
             fixed = _correct(word)
             if fixed:
                 corrections[word] = fixed
                 group = Group(word, sorted({fixed} | cache.synonyms_of(fixed)), corrected=fixed)
+                group.df = backend.count([group.terms])
             elif not word.isascii() and len(word) >= 3:
                 # unknown to the segmenter and the index: fall back to its character pairs, all required
-                groups += [Group(pair, [pair]) for pair in analysis.bigrams(word)]
+                for pair in analysis.bigrams(word):
+                    groups.append(Group(pair, [pair], df=backend.count([[pair]])))
                 continue
         groups.append(group)
-    return groups[:8], corrections
+    return groups[:MAX_GROUPS], corrections
 
 
 def search(query: str) -> Results:
@@ -175,32 +208,45 @@ def search(query: str) -> Results:
     if not ids and len(groups) > 1:
         ids = backend.match([[t for g in groups for t in g.terms]], WINDOW)
         partial = bool(ids)
-    documents = list(SearchDocument.objects.filter(id__in=ids))
-    total = SearchDocument.objects.count() or 1
-    idf = {i: math.log(1 + (total - (df := backend.count([g.terms])) + 0.5) / (df + 0.5)) for i, g in enumerate(groups)}
+    documents = list(SearchDocument.objects.filter(id__in=ids).defer("summary", "source", "source_id", "indexed_at"))
+    total = cache.total()
+    idf = {i: math.log(1 + (total - g.df + 0.5) / (g.df + 0.5)) for i, g in enumerate(groups)}
     hits = [_score(d, query, groups, idf) for d in documents]
     hits.sort(key=lambda h: (-h.score, h.document.title, h.document.object_id))
-    return Results(query, groups, hits, partial=partial, corrections=corrections)
+    matched = len(ids)
+    if matched >= WINDOW:
+        matched = backend.count([[t for g in groups for t in g.terms]] if partial else alternatives)
+    return Results(query, groups, hits, partial=partial, corrections=corrections, matched=matched)
 
 
-def _holds(terms: set[str], alternatives: list[str]) -> bool:
+def _holds(terms: set[str], alternatives: list[str]) -> float:
+    """1 when `terms` hold one of the alternatives, PREFIX_CREDIT when only a prefix (pinyin) matches."""
+    credit = 0.0
     for alt in alternatives:
         if alt.endswith("*"):
             stem = alt[:-1]
             if any(t.startswith(stem) for t in terms):
-                return True
+                credit = max(credit, 1.0 if stem in terms else PREFIX_CREDIT)
         elif alt in terms:
-            return True
-    return False
+            return 1.0
+    return credit
 
 
-def _credit(terms: set[str], group: Group) -> float:
-    """1 for the word itself (or a synonym, or its pinyin); else the share of the words inside it."""
-    if _holds(terms, group.alternatives):
-        return 1.0
-    if group.parts:
-        return sum(1 for p in group.parts if p in terms) / len(group.parts)
-    return 0.0
+def _weight(fields: dict[str, set[str]], group: Group) -> float:
+    """The group's best field weight; for a word matched only through the words inside it, each inner
+    word counts with the best field it occurs in (企业 in the title and 信用 in a field title beat 企业 alone)."""
+    full = max((WEIGHTS[name] * _holds(fields[name], group.alternatives) for name in TERM_FIELDS), default=0.0)
+    if not group.parts or full >= WEIGHTS["title_terms"]:
+        return full
+    inner = sum(max((WEIGHTS[n] for n in TERM_FIELDS if p in fields[n]), default=0.0) for p in group.parts)
+    return max(full, inner / len(group.parts))
+
+
+def _in_title(fields: dict[str, set[str]], group: Group) -> bool:
+    title = fields["title_terms"]
+    if _holds(title, group.alternatives) == 1.0 or _holds(fields["pinyin_terms"], group.alternatives) == 1.0:
+        return True
+    return bool(group.parts) and all(p in title for p in group.parts)
 
 
 def _score(document: SearchDocument, query: str, groups: list[Group], idf: dict[int, float]) -> Hit:
@@ -208,10 +254,10 @@ def _score(document: SearchDocument, query: str, groups: list[Group], idf: dict[
     parts: dict[str, float] = {}
     matched_in_title = 0
     for i, group in enumerate(groups):
-        weight = max((WEIGHTS[name] * _credit(fields[name], group) for name in TERM_FIELDS), default=0.0)
+        weight = _weight(fields, group)
         if weight:
             parts[f"词:{group.word}"] = round(idf[i] * weight, 3)
-        if _holds(fields["title_terms"], group.terms) or _holds(fields["pinyin_terms"], group.alternatives):
+        if _in_title(fields, group):
             matched_in_title += 1
     folded_query = "".join(analysis.fold(query).split())
     folded_title = analysis.fold(document.title)

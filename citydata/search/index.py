@@ -43,7 +43,11 @@ def _terms(dataset: Dataset) -> dict[str, str]:
         "field_terms": analysis.joined(analysis.words(" ".join(fields))),
         "org_terms": analysis.joined(analysis.words(" ".join(org))),
         "body_terms": analysis.joined(analysis.words(dataset.description[:4000])),
-        "pinyin_terms": analysis.joined(analysis.pinyin_terms(title_words + tag_words) + _title_pinyin(dataset.title)),
+        "pinyin_terms": analysis.joined(
+            analysis.pinyin_terms(title_words + tag_words)
+            + analysis.pinyin_runs(analysis.words(dataset.title, search_mode=False))
+            + _title_pinyin(dataset.title)
+        ),
         "gram_terms": analysis.joined(analysis.bigrams(dataset.title)),
     }
 

@@ -88,6 +88,10 @@ def test_pinyin_and_initials_find_chinese_titles(client, catalog):
     assert set(slugs(client, "gongjiao")[:2]) == {"bus-live", "bus-stops"}
     assert slugs(client, "yiyuan chuangwei")[0] == "beds"
     assert "parking" in slugs(client, "tcc")  # 停车场 by its initials
+    # runs of words typed without spaces, as initials or full pinyin
+    assert slugs(client, "gjss")[0] == "bus-live" and slugs(client, "gongjiaoshishi")[0] == "bus-live"
+    # pinyin reaches the Chinese word and its synonyms: yiyuan (医院) also finds 医疗机构
+    assert {"beds", "clinics"} <= set(slugs(client, "yiyuan"))
 
 
 def test_ranking_is_the_documented_formula_and_the_same_on_every_backend(client, catalog):
