@@ -18,6 +18,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.utils import timezone
@@ -50,9 +51,22 @@ class Group:
     parts: list[str] = field(default_factory=list)  # the words inside it: credit by the share a document holds
     df: int = 0  # documents holding any of its terms
 
-    @property
+    @cached_property
     def terms(self) -> list[str]:
         return sorted(set(self.alternatives) | set(self.parts))
+
+    @cached_property
+    def exact(self) -> frozenset[str]:
+        """The alternatives that are whole terms (the rest are pinyin prefixes)."""
+        return frozenset(a for a in self.alternatives if not a.endswith("*"))
+
+    @cached_property
+    def stems(self) -> tuple[str, ...]:
+        return tuple(a[:-1] for a in self.alternatives if a.endswith("*"))
+
+    @cached_property
+    def all_terms(self) -> frozenset[str]:
+        return frozenset(self.terms)
 
 
 @dataclass
@@ -219,23 +233,21 @@ def search(query: str) -> Results:
     return Results(query, groups, hits, partial=partial, corrections=corrections, matched=matched)
 
 
-def _holds(terms: set[str], alternatives: list[str]) -> float:
-    """1 when `terms` hold one of the alternatives, PREFIX_CREDIT when only a prefix (pinyin) matches."""
+def _holds(terms: set[str], group: Group) -> float:
+    """1 when `terms` hold one of the group's alternatives, PREFIX_CREDIT when only a prefix (pinyin) does."""
+    if not group.exact.isdisjoint(terms):
+        return 1.0
     credit = 0.0
-    for alt in alternatives:
-        if alt.endswith("*"):
-            stem = alt[:-1]
-            if any(t.startswith(stem) for t in terms):
-                credit = max(credit, 1.0 if stem in terms else PREFIX_CREDIT)
-        elif alt in terms:
-            return 1.0
+    for stem in group.stems:
+        if any(t.startswith(stem) for t in terms):
+            credit = max(credit, 1.0 if stem in terms else PREFIX_CREDIT)
     return credit
 
 
 def _weight(fields: dict[str, set[str]], group: Group) -> float:
     """The group's best field weight; for a word matched only through the words inside it, each inner
     word counts with the best field it occurs in (企业 in the title and 信用 in a field title beat 企业 alone)."""
-    full = max((WEIGHTS[name] * _holds(fields[name], group.alternatives) for name in TERM_FIELDS), default=0.0)
+    full = max((WEIGHTS[name] * _holds(fields[name], group) for name in TERM_FIELDS), default=0.0)
     if not group.parts or full >= WEIGHTS["title_terms"]:
         return full
     inner = sum(max((WEIGHTS[n] for n in TERM_FIELDS if p in fields[n]), default=0.0) for p in group.parts)
@@ -244,7 +256,7 @@ def _weight(fields: dict[str, set[str]], group: Group) -> float:
 
 def _in_title(fields: dict[str, set[str]], group: Group) -> bool:
     title = fields["title_terms"]
-    if _holds(title, group.alternatives) == 1.0 or _holds(fields["pinyin_terms"], group.alternatives) == 1.0:
+    if _holds(title, group) == 1.0 or _holds(fields["pinyin_terms"], group) == 1.0:
         return True
     return bool(group.parts) and all(p in title for p in group.parts)
 
@@ -267,7 +279,11 @@ def _score(document: SearchDocument, query: str, groups: list[Group], idf: dict[
         parts["短语"] = 4.0
     title_words = document.title_terms.split()
     if title_words:
-        hit_words = sum(1 for w in title_words if any(_holds({w}, g.terms) for g in groups))
+        hit_words = sum(
+            1
+            for w in title_words
+            if any(w in g.all_terms or w.startswith(g.stems) for g in groups if g.stems or g.all_terms)
+        )
         parts["标题覆盖"] = round(3.0 * hit_words / len(title_words), 3)
     popularity = document.views + 3 * document.downloads
     if popularity:
