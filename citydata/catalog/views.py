@@ -31,18 +31,12 @@ def dataset_list(request):
             "sorts": {k: v for k, v in queries.SORT_LABELS.items() if k != "relevance" or flt.q},
             "search_groups": results.groups if results else [],
             "partial": bool(results and results.partial),
-            "did_you_mean": _corrected(flt.q, results.corrections) if results and results.corrections else "",
+            "did_you_mean": results.did_you_mean if results else "",
             "popular": search_queries.popular(8) if results is not None and not page.items else [],
             "next_query": {**flt.as_query(), "cursor": page.next_cursor} if page.next_cursor else None,
             "seo": seo.catalog_meta(request, flt),
         },
     )
-
-
-def _corrected(query: str, corrections: dict[str, str]) -> str:
-    for wrong, right in corrections.items():
-        query = query.replace(wrong, right)
-    return query
 
 
 def dataset_detail(request, slug: str):

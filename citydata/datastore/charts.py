@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from citydata.datastore import records
 from citydata.datastore.infer import _q
+from citydata.datastore.ingest import _literal
 
 KINDS = {
     "bar": gettext_lazy("柱状图"),
@@ -118,7 +119,7 @@ def suggest(path: str, columns: list[dict], point: dict) -> dict[str, str]:
         parts += [f"min({_q(temporal[0])})", f"max({_q(temporal[0])})"]
     if not parts:
         return {"_chart": "scatter", "_x": numbers[0], "_y": numbers[1]} if len(numbers) >= 2 else {}
-    source = f"(SELECT * FROM read_parquet('{path.replace(chr(39), chr(39) * 2)}') LIMIT {SAMPLE_ROWS})"
+    source = f"(SELECT * FROM read_parquet({_literal(path)}) LIMIT {SAMPLE_ROWS})"
     cur = records.connection()
     try:
         row = cur.execute(f"SELECT {', '.join(parts)} FROM {source}").fetchone()
@@ -147,7 +148,7 @@ def build(params, path: str, columns: list[dict], point: dict) -> Chart:
         raise records.QueryError(
             _("不支持的图表类型“%(kind)s”。") % {"kind": kind[:20]}, details={"parameter": "_chart"}
         )
-    filters = {k: v for k, v in params.items() if not k.startswith("_") or k in ("_q", "_bbox", "_near")}
+    filters = filters_of(params)
     if kind == "map":
         x, y = point["lng"], point["lat"]
     else:
@@ -179,7 +180,7 @@ def build(params, path: str, columns: list[dict], point: dict) -> Chart:
         "_sort": group if ordered else f"-{records.aggregate_name(function, column)}",
         "_size": str(MAX_CATEGORIES[kind]),
     }
-    query = records.parse(_Params(api_params), columns, point, max_size=max(MAX_CATEGORIES.values()))
+    query = records.parse(api_params, columns, point, max_size=max(MAX_CATEGORIES.values()))
     page = records.run_groups(query, path, columns, point)
     return Chart(
         kind=kind,
@@ -207,7 +208,7 @@ def _points(kind, x, y, filters, path, columns, point, types) -> Chart:
         "_fields": ",".join(fields),
         "_size": str(MAX_POINTS),
     }
-    query = records.parse(_Params(api_params), columns, point, max_size=MAX_POINTS)
+    query = records.parse(api_params, columns, point, max_size=MAX_POINTS)
     page = records.run(query, path, columns, point, row_count=0)
     return Chart(
         kind=kind,
@@ -220,11 +221,9 @@ def _points(kind, x, y, filters, path, columns, point, types) -> Chart:
     )
 
 
-class _Params(dict):
-    """A plain dict that answers `getlist` like a QueryDict, for records.parse."""
-
-    def getlist(self, key: str) -> list[str]:
-        return [self[key]]
+def filters_of(params) -> dict[str, str]:
+    """The records-API filters among a chart's parameters (column filters, `_q`, `_bbox`, `_near`)."""
+    return {k: v for k, v in params.items() if not k.startswith("_") or k in ("_q", "_bbox", "_near")}
 
 
 def titles(columns: list[dict]) -> dict[str, str]:

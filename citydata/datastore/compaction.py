@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from citydata.catalog.models import Dataset, DatasetField
-from citydata.datastore import infer
+from citydata.datastore import infer, services
 from citydata.datastore.infer import _q
 from citydata.datastore.ingest import ROW_GROUP_SIZE
 from citydata.datastore.models import DataVersion, StreamMessage, StreamState, VersionStatus
@@ -77,8 +77,6 @@ def compact_all(now: dt.datetime | None = None) -> dict[str, int]:
 
 def compact(dataset: Dataset, *, now: dt.datetime | None = None) -> DataVersion | None:
     """Append the dataset's records older than the hot window to its data as a new, published version."""
-    from citydata.datastore import services
-
     now = now or timezone.now()
     cutoff = now - dt.timedelta(minutes=settings.STREAM_COMPACT_MINUTES)
     cold = StreamMessage.objects.filter(dataset=dataset, received_at__lt=cutoff).order_by("id")
@@ -95,7 +93,7 @@ def compact(dataset: Dataset, *, now: dt.datetime | None = None) -> DataVersion 
         columns = _columns(current, declared, seen)
         parquet = Path(folder) / "data.parquet"
         rows = _build(current, columns, Path(folder) / "records.jsonl", parquet, now)
-        return _publish(dataset, current, columns, parquet, rows, records, last_id, cutoff, services)
+        return _publish(dataset, current, columns, parquet, rows, records, last_id, cutoff)
 
 
 def _write_records(messages, path: Path) -> tuple[int, set[str]]:
@@ -165,7 +163,7 @@ def _build(current: DataVersion | None, columns: list[dict], records: Path, parq
         con.close()
 
 
-def _publish(dataset, current, columns, parquet: Path, rows: int, records: int, last_id: int, cutoff, services):
+def _publish(dataset, current, columns, parquet: Path, rows: int, records: int, last_id: int, cutoff):
     number = (DataVersion.objects.filter(dataset=dataset).aggregate(n=Max("number"))["n"] or 0) + 1
     key = f"versions/{dataset.pk}/v{number}-stream-{uuid.uuid4().hex[:8]}.parquet"
     storage = get_storage()

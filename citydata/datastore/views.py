@@ -233,7 +233,7 @@ def chart_page(request, slug: str):
     except records.QueryError as exc:
         error = str(exc.message)
     titles = charts.titles(version.columns)
-    filters = {k: v for k, v in params.items() if not k.startswith("_") or k in ("_q", "_bbox", "_near")}
+    filters = charts.filters_of(params)
     api_url = ""
     if chart:
         api_url = request.build_absolute_uri(f"/api/v1/datasets/{dataset.slug}/records?") + urlencode(chart.api_params)

@@ -16,7 +16,7 @@ from citydata.paging import _decode, _encode, clamp_limit
 from citydata.search import engine, services
 
 router = Router(tags=["search"])
-FACETS = ("domain", "department", "open_type", "format", "frequency")
+FACETS = engine.FACETS
 
 
 class SearchIn(Schema):
@@ -78,14 +78,7 @@ def _marked(text: str, groups) -> str:
 
 
 def _keep(hit: engine.Hit, filters: dict[str, str], skip: str = "") -> bool:
-    d = hit.document
-    values = {
-        "domain": d.domains,
-        "department": [d.department_code],
-        "open_type": [d.open_type],
-        "format": d.formats,
-        "frequency": [d.frequency],
-    }
+    values = engine.facet_values(hit.document)
     return all(not wanted or name == skip or wanted in values[name] for name, wanted in filters.items())
 
 
@@ -124,15 +117,12 @@ def search(request, params: Query[SearchIn]):
         total, exact = results.matched, True
     else:  # filters over a ranked window of a larger set: scale the window's share
         total, exact = round(results.matched * len(hits) / window), False
-    suggestion = query
-    for wrong, right in results.corrections.items():
-        suggestion = suggestion.replace(wrong, right)
     return {
         "query": query,
         "total": total,
         "total_exact": exact,
         "partial": results.partial,
-        "did_you_mean": suggestion if results.corrections else "",
+        "did_you_mean": results.did_you_mean,
         "items": [
             {
                 "slug": h.document.slug,

@@ -89,6 +89,16 @@ class Results:
     def ids(self) -> list[int]:
         return [h.document.object_id for h in self.hits]
 
+    @property
+    def did_you_mean(self) -> str:
+        """The query as the typo corrections read it, or "" when nothing was corrected."""
+        if not self.corrections:
+            return ""
+        text = self.query
+        for wrong, right in self.corrections.items():
+            text = text.replace(wrong, right)
+        return text
+
 
 class _Cache:
     """Synonyms and the typo vocabulary, reloaded at most every `ttl` seconds."""
@@ -147,6 +157,17 @@ class _Cache:
             self.sounds = sounds
             self.loaded["vocabulary"] = time.monotonic()
 
+    def teach(self, *, force: bool = False) -> None:
+        """Give the segmenter the catalog's vocabulary, at most every VOCABULARY_TTL seconds per process, so
+        web processes cut queries with the same dictionary the indexing worker cut the documents with."""
+        from citydata.search import index
+
+        with self.lock:
+            if not force and time.monotonic() - self.loaded.get("dictionary", -1e9) < VOCABULARY_TTL:
+                return
+            self.loaded["dictionary"] = time.monotonic()
+        index.teach_vocabulary()
+
     def total(self) -> int:
         with self.lock:
             if not self._fresh("total"):
@@ -183,6 +204,7 @@ def _sound(word: str) -> str:
 
 
 def parse(query: str) -> tuple[list[Group], dict[str, str]]:
+    cache.teach()
     backend = get_backend()
     groups: list[Group] = []
     corrections: dict[str, str] = {}
@@ -324,17 +346,24 @@ def highlight(text: str, groups: list[Group]) -> list[tuple[str, bool]]:
     return pieces
 
 
+FACETS = ("domain", "department", "open_type", "format", "frequency")
+
+
+def facet_values(document: SearchDocument) -> dict[str, list[str]]:
+    """The values a document has for each facet (domains and formats are lists)."""
+    return {
+        "domain": document.domains,
+        "department": [document.department_code],
+        "open_type": [document.open_type],
+        "format": document.formats,
+        "frequency": [document.frequency],
+    }
+
+
 def facet_counts(hits: list[Hit]) -> dict[str, dict[Any, int]]:
-    counts: dict[str, dict[Any, int]] = {k: {} for k in ("domain", "department", "open_type", "format", "frequency")}
+    counts: dict[str, dict[Any, int]] = {k: {} for k in FACETS}
     for hit in hits:
-        d = hit.document
-        for key, values in (
-            ("domain", d.domains),
-            ("department", [d.department_code]),
-            ("open_type", [d.open_type]),
-            ("format", d.formats),
-            ("frequency", [d.frequency]),
-        ):
+        for key, values in facet_values(hit.document).items():
             for value in values:
                 counts[key][value] = counts[key].get(value, 0) + 1
     return counts

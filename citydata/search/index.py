@@ -19,7 +19,8 @@ BATCH = 500
 
 
 def teach_vocabulary() -> None:
-    """The catalog's own words go into the segmenter's dictionary before anything is cut."""
+    """The catalog's own words go into the segmenter's dictionary (call it through `engine.cache.teach`,
+    which throttles it)."""
     from citydata.accounts.models import Department
     from citydata.catalog.models import DatasetField
 
@@ -91,8 +92,10 @@ def _datasets():
 
 def reindex_datasets(ids: Iterable[int]) -> dict[str, int]:
     """Index the given datasets if published, remove them from the index otherwise."""
+    from citydata.search.engine import cache
+
     ids = list(ids)
-    teach_vocabulary()
+    cache.teach()
     backend = get_backend()
     indexed = removed = 0
     for start in range(0, len(ids), BATCH):
@@ -138,6 +141,9 @@ def _field_terms(document: SearchDocument) -> dict[str, str]:
 
 def reindex_all() -> dict[str, int]:
     """Every dataset, and documents whose dataset no longer exists."""
+    from citydata.search.engine import cache
+
+    cache.teach(force=True)  # a full rebuild takes in every new department, domain and field title
     ids = list(Dataset.objects.values_list("pk", flat=True))
     report = reindex_datasets(ids)
     orphans = list(
