@@ -64,20 +64,25 @@ def compact_all(now: dt.datetime | None = None) -> dict[str, int]:
     report = {"datasets": 0, "records": 0, "failed": 0}
     for dataset in Dataset.objects.filter(pk__in=list(ids)):
         try:
-            version = compact(dataset, now=now)
+            done = _compact(dataset, now)
         except Exception:
             logger.exception("compacting the real-time history of %s failed", dataset.slug)
             report["failed"] += 1
             continue
-        if version is not None:
+        if done is not None:
             report["datasets"] += 1
-            report["records"] += version.compacted  # type: ignore[attr-defined]
+            report["records"] += done[1]
     return report
 
 
 def compact(dataset: Dataset, *, now: dt.datetime | None = None) -> DataVersion | None:
     """Append the dataset's records older than the hot window to its data as a new, published version."""
-    now = now or timezone.now()
+    done = _compact(dataset, now or timezone.now())
+    return done[0] if done else None
+
+
+def _compact(dataset: Dataset, now: dt.datetime) -> tuple[DataVersion, int] | None:
+    """The new version and how many records it took from the database, or None when none were cold."""
     cutoff = now - dt.timedelta(minutes=settings.STREAM_COMPACT_MINUTES)
     cold = StreamMessage.objects.filter(dataset=dataset, received_at__lt=cutoff).order_by("id")
     last_id = cold[:MAX_RECORDS].aggregate(last=Max("id"))["last"]
@@ -163,7 +168,9 @@ def _build(current: DataVersion | None, columns: list[dict], records: Path, parq
         con.close()
 
 
-def _publish(dataset, current, columns, parquet: Path, rows: int, records: int, last_id: int, cutoff):
+def _publish(
+    dataset, current, columns, parquet: Path, rows: int, records: int, last_id: int, cutoff
+) -> tuple[DataVersion, int] | None:
     number = (DataVersion.objects.filter(dataset=dataset).aggregate(n=Max("number"))["n"] or 0) + 1
     key = f"versions/{dataset.pk}/v{number}-stream-{uuid.uuid4().hex[:8]}.parquet"
     storage = get_storage()
@@ -214,8 +221,7 @@ def _publish(dataset, current, columns, parquet: Path, rows: int, records: int, 
     except BaseException:
         storage.delete(key)
         raise
-    version.compacted = records
-    return version
+    return version, records
 
 
 class _Raced(Exception):
