@@ -142,9 +142,12 @@ def health(request):
 
 
 def _mount() -> None:
+    from citydata.access.api import router as access_router
     from citydata.accounts.api import router as accounts_router
     from citydata.catalog.api import router as catalog_router
     from citydata.datastore.api import router as datastore_router
+    from citydata.engagement.api import router as engagement_router
+    from citydata.quality.api import router as quality_router
     from citydata.search.api import router as search_router
     from citydata.security.api import router as security_router
 
@@ -152,6 +155,9 @@ def _mount() -> None:
     api.add_router("/", catalog_router)
     api.add_router("/", datastore_router)
     api.add_router("/", search_router)
+    api.add_router("/", access_router)
+    api.add_router("/", quality_router)
+    api.add_router("/", engagement_router)
     api.add_router("/audit", security_router)
 
 

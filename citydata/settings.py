@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "citydata.portal",
     "citydata.jobs",
     "citydata.privacy",
+    "citydata.access",
+    "citydata.quality",
+    "citydata.engagement",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "citydata.portal.context_processors.platform",
+                "citydata.portal.context_processors.notifications",
             ],
         },
     },

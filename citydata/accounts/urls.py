@@ -26,5 +26,6 @@ urlpatterns = [
     path("roles/<int:pk>/revoke/", views.role_revoke_view, name="role_revoke"),
     path("duties/<int:pk>/remove/", views.duty_remove_view, name="duty_remove"),
     path("account/memberships/<int:pk>/", views.membership_update_view, name="membership_update"),
+    path("account/notifications/", views.notifications_view, name="notifications"),
     path("expert/", views.expert_view, name="expert"),
 ]

@@ -9,6 +9,7 @@ from django.db.models import Count, Prefetch
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,6 +22,7 @@ from citydata.accounts.models import (
     Department,
     DepartmentDuty,
     Membership,
+    Notification,
     Organisation,
     RoleAssignment,
     Stage,
@@ -504,3 +506,14 @@ def membership_update_view(request, pk: int):
 def expert_view(request):
     authz.authorize(request.user, "expert.view")
     return render(request, "accounts/expert.html")
+
+
+@login_required
+def notifications_view(request):
+    """The user's in-app messages, newest first; opening the page marks the shown ones read."""
+    mine = Notification.objects.filter(user=request.user)
+    page = paginate_desc(mine, key="id", cursor=request.GET.get("cursor"), limit=30)
+    unread = [n.pk for n in page.items if n.read_at is None]
+    if unread:
+        Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())
+    return render(request, "accounts/notifications.html", {"page": page, "unread": set(unread)})

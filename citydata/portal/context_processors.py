@@ -18,3 +18,11 @@ def platform(request):
         "platform_psb": settings.PLATFORM_PSB,
         "care_mode": request.COOKIES.get(CARE_COOKIE) == "1",
     }
+
+
+def notifications(request):
+    """The signed-in user's unread message count for the header, counted only when a template asks."""
+    from citydata.accounts.notify import unread_count
+
+    user = getattr(request, "user", None)
+    return {"unread_notifications": lambda: unread_count(user)}

@@ -1,0 +1,7 @@
+"""What the engagement app tells the rest of the platform."""
+
+from django.dispatch import Signal
+
+# Sent when a department confirms a user's error report (纠错) is right: kwargs `report`, `by`.
+# The quality app turns it into a rectification task.
+error_report_confirmed = Signal()

@@ -1,0 +1,5 @@
+"""The quality part of /api/v1."""
+
+from ninja import Router
+
+router = Router(tags=["quality"])
