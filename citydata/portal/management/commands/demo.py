@@ -7,9 +7,12 @@ import os
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from citydata.access import demo as access_demo
 from citydata.accounts import demo
 from citydata.catalog import demo as catalog_demo
 from citydata.datastore import demo as data_demo
+from citydata.engagement import demo as engagement_demo
+from citydata.quality import demo as quality_demo
 from citydata.search import index as search_index
 from citydata.search import signals as search_signals
 
@@ -31,6 +34,9 @@ class Command(BaseCommand):
             catalog = catalog_demo.load()
             self.stdout.write("正在生成演示数据内容并入库… / ingesting the demo data…")
             catalog.update(data_demo.load(big_rows=big_rows))
+            # Applications and grants, then feedback, then an inspection run that sees both.
+            for app_demo in (access_demo, engagement_demo, quality_demo):
+                catalog.update(app_demo.load())
         self.stdout.write("正在建立搜索索引… / building the search index…")
         search_index.reindex_all()
         summary = ", ".join(f"{k} +{v}" for k, v in {**created, **catalog}.items() if k != "departments")

@@ -1,0 +1,7 @@
+"""Demo content of the quality app, loaded by `citydata demo` after the catalog and its data. Idempotent."""
+
+from __future__ import annotations
+
+
+def load() -> dict[str, int]:
+    return {}
