@@ -104,6 +104,30 @@ declare(
     int,
 )
 declare(
+    "CITYDATA_GRANT_RATE_PER_MINUTE",
+    60,
+    "Default calls per minute through a new conditional-data grant's key (operators adjust each grant).",
+    int,
+)
+declare(
+    "CITYDATA_GRANT_DAILY_ROWS",
+    100_000,
+    "Default rows per day a new grant may read through every door together; a call past it gets 429.",
+    int,
+)
+declare(
+    "CITYDATA_GRANT_REPORT_EVERY_DAYS",
+    90,
+    "How often a grant's holder reports on the use of the data (跟踪反馈).",
+    int,
+)
+declare(
+    "CITYDATA_GRANT_REPORT_GRACE_DAYS",
+    15,
+    "Days a usage report may be overdue (with daily reminders) before the grant is suspended.",
+    int,
+)
+declare(
     "CITYDATA_OPEN_TYPE_LABELS",
     [],
     "The city's own words for the open types, as type=label pairs, e.g. "

@@ -71,6 +71,7 @@ DEMO_USERS = [
         "安全审计员", "auditor@demo.citydata.cn", "13800000004", "赵审计", Role.AUDITOR, landing="/security/audit/"
     ),
     DemoUser("专家", "expert@demo.citydata.cn", "13800000005", "钱专家", Role.EXPERT, landing="/expert/"),
+    DemoUser("专家（二）", "expert2@demo.citydata.cn", "13800000008", "吴专家", Role.EXPERT, landing="/expert/"),
     DemoUser("组织管理员（银行）", "bank@demo.citydata.cn", "13800000006", "孙金融", landing="/account/"),
     DemoUser("注册用户（市民）", "citizen@demo.citydata.cn", "13800000007", "周市民", landing="/account/"),
 ]

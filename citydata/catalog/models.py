@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -124,6 +126,11 @@ class DatasetStatus(models.TextChoices):
 
 class Dataset(models.Model):
     """An opened dataset (数据集) of one department (R1.1)."""
+
+    # Set by datastore.queries.readable_dataset when the dataset is read through a conditional-data grant
+    # (the grant, and the fields it allows); not stored.
+    grant: Any = None
+    granted_fields: list[str] | None = None
 
     slug = models.SlugField(_("标识"), max_length=100, unique=True)
     title = models.CharField(_("名称"), max_length=120)

@@ -13,6 +13,7 @@ from citydata.catalog.models import Dataset, Domain, OpenListStatus, OpenListVer
 from citydata.errors import DomainError
 from citydata.search import queries as search_queries
 from citydata.search import services as search_services
+from citydata.security.middleware import client_ip
 
 
 def dataset_list(request):
@@ -66,9 +67,9 @@ def _preview(request, dataset: Dataset) -> dict | None:
     from citydata.datastore.storage import get_storage
 
     try:
-        _dataset, version = data_queries.readable(request.user, dataset.slug)
+        _dataset, version = data_queries.readable(request.user, dataset.slug, ip=client_ip(request))
     except DomainError as exc:
-        return {"refused": str(exc.message)} if exc.code == "grant_required" else None
+        return {"refused": str(exc.message), "code": exc.code} if exc.code.startswith(("grant_", "ip_")) else None
     query = records.Query(size=5)
     try:
         path = str(get_storage().local_path(version.data_key))

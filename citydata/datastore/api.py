@@ -26,6 +26,7 @@ from citydata.datastore import sql as sql_sandbox
 from citydata.datastore.models import DataVersion
 from citydata.datastore.storage import get_storage
 from citydata.errors import DomainError
+from citydata.security.middleware import client_ip
 
 router = Router(tags=["data"])
 
@@ -81,7 +82,8 @@ class VersionOut(Schema):
 
 
 def _readable(request, slug: str, number: int | None) -> tuple[Dataset, DataVersion]:
-    return queries.readable(caller(request), slug, number)
+    user = caller(request)
+    return queries.readable(user, slug, number, api_key=getattr(request, "api_key", None), ip=client_ip(request))
 
 
 def _version_number(request) -> int | None:
@@ -133,7 +135,7 @@ def list_records(request, slug: str):
     try:
         metering.check(meter)
         dataset, version = _readable(request, slug, _version_number(request))
-        logged["version"] = version.number
+        logged["version"], logged["grant"] = version.number, version.grant
         if fmt not in EXPORT_FORMATS:
             raise DomainError(
                 _("不支持的格式“%(fmt)s”，可选：%(all)s。") % {"fmt": fmt[:20], "all": "、".join(EXPORT_FORMATS)},
@@ -338,9 +340,10 @@ def run_sql(request, slug: str, body: SqlIn):
     try:
         metering.check(meter)
         dataset, version = _readable(request, slug, body.version)
-        logged["version"] = version.number
+        logged["version"], logged["grant"] = version.number, version.grant
         path = str(get_storage().local_path(version.data_key))
-        result = sql_sandbox.run_for(request.user, slug, body.sql, path)
+        granted = version.column_names if version.grant is not None else None
+        result = sql_sandbox.run_for(request.user, slug, body.sql, path, columns=granted)
     except DomainError as exc:
         metering.log(meter, rows=0, size=0, status=exc.status, started=started, **logged)
         raise
@@ -396,9 +399,12 @@ def _metered(request, slug: str):
     caller(request)
     meter = metering.caller_of(request)
     metering.check(meter)
+    dataset = queries.readable_dataset(
+        request.user, slug, api_key=getattr(request, "api_key", None), ip=client_ip(request)
+    )
     metering.log(meter, dataset=slug, version=None, params=dict(request.GET.items()), fmt="stream", rows=0, size=0,
-                 status=200, started=time.perf_counter())  # fmt: skip
-    return queries.readable_dataset(request.user, slug)
+                 status=200, started=time.perf_counter(), grant=dataset.grant)  # fmt: skip
+    return dataset
 
 
 @router.get("/streams/{slug}/latest", response=StreamItemsOut, summary="The latest record of every key")

@@ -91,7 +91,10 @@ def check(caller: Caller, now: float | None = None) -> None:
 
 
 def log(caller: Caller, *, dataset: str, version: int | None, params: dict, fmt: str, rows: int, size: int,
-        status: int, started: float) -> None:  # fmt: skip
+        status: int, started: float, grant=None) -> None:  # fmt: skip
+    """Log one call; a successful read through a conditional-data grant also counts on the grant's usage."""
+    if grant is not None and status == 200:
+        grant.record_use(rows, size)
     ApiCall.objects.create(
         user_id=caller.user_id,
         api_key_id=caller.api_key_id,

@@ -3,6 +3,8 @@ Switching the current version is one transaction, so readers see the old version
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -25,6 +27,9 @@ class BadRowPolicy(models.TextChoices):
 
 
 class DataVersion(models.Model):
+    # Set by datastore.queries.readable: the conditional-data grant a read goes through (None otherwise).
+    grant: Any = None
+
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="data_versions")
     number = models.PositiveIntegerField(_("版本号"))
     status = models.CharField(_("状态"), max_length=20, choices=VersionStatus.choices, default=VersionStatus.QUEUED)

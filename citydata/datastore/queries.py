@@ -14,21 +14,30 @@ def is_staff_of(user, dataset: Dataset) -> bool:
     return authz.can(user, "catalog.view_drafts", dataset.department)
 
 
-def readable_dataset(user, slug: str) -> Dataset:
-    """The dataset itself under the same rules as its data (for real-time feeds, which have no version)."""
+def readable_dataset(user, slug: str, *, api_key=None, ip: str | None = None) -> Dataset:
+    """The dataset itself under the same rules as its data (for real-time feeds, which have no version).
+    Read through a grant, `dataset.grant` is that grant and `dataset.granted_fields` the fields it allows;
+    both are None otherwise."""
     dataset = Dataset.objects.select_related("department").filter(slug=slug[:100]).first()
     if dataset is None or (dataset.status != DatasetStatus.PUBLISHED and not is_staff_of(user, dataset)):
         raise NotFound(_("数据集不存在或尚未发布。"))
+    dataset.grant, dataset.granted_fields = None, None
     if dataset.open_type != OpenType.OPEN and not is_staff_of(user, dataset):
-        raise Forbidden(
-            _("这是有条件开放数据，需在线申请并获得授权后才能获取。"), code="grant_required", details={"dataset": slug}
-        )
+        if dataset.open_type != OpenType.CONDITIONAL:
+            raise Forbidden(_("该数据集不予开放。"), code="not_open", details={"dataset": slug})
+        from citydata.access.enforcement import grant_for  # conditional data: only through a live grant
+
+        dataset.grant, dataset.granted_fields = grant_for(user, api_key, dataset, ip)
     return dataset
 
 
-def readable(user, slug: str, number: int | None = None) -> tuple[Dataset, DataVersion]:
+def readable(
+    user, slug: str, number: int | None = None, *, api_key=None, ip: str | None = None
+) -> tuple[Dataset, DataVersion]:
     """The dataset and data version `user` may read: published datasets for everyone, drafts for their
-    department; conditional data only with a grant (the conditional-access issue adds grants)."""
+    department; conditional data only through a live grant, and then only the granted fields: the
+    returned version's `columns` and `point` are cut down to them (never save it), and `version.grant`
+    is the grant the read is metered against (None for open data and department staff)."""
     if number is None:
         # The common case in one query: the current version of a published open dataset.
         current = (
@@ -41,11 +50,21 @@ def readable(user, slug: str, number: int | None = None) -> tuple[Dataset, DataV
             DatasetStatus.PUBLISHED,
             OpenType.OPEN,
         ):
+            current.grant = None
             return current.dataset, current
-    dataset = readable_dataset(user, slug)
+    dataset = readable_dataset(user, slug, api_key=api_key, ip=ip)
     # The bad-row report can be large and readers never need it.
     versions = DataVersion.objects.filter(dataset=dataset, status=VersionStatus.READY).defer("bad_rows")
+    if number and not is_staff_of(user, dataset):
+        # Privacy (issue 6): readers outside the department get only versions that have been published; one that
+        # never was may still hold personal data the publication gate stopped.
+        versions = versions.filter(published_at__isnull=False)
     version = versions.filter(number=number).first() if number else versions.filter(is_current=True).first()
     if version is None:
         raise NotFound(_("这个数据集还没有可查询的数据版本。") if not number else _("没有这个数据版本。"))
+    version.grant = dataset.grant
+    if dataset.granted_fields is not None:
+        from citydata.access.enforcement import restrict_columns
+
+        version.columns, version.point = restrict_columns(version.columns, version.point, dataset.granted_fields)
     return dataset, version

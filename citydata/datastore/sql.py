@@ -141,8 +141,16 @@ def check(sql: str) -> None:
         raise _refuse(message, reason, text)
 
 
-def run(sql: str, parquet: str, *, max_rows: int | None = None, timeout_ms: int | None = None) -> Result:
-    """Check and run `sql` over the Parquet file as table `data`."""
+def run(
+    sql: str,
+    parquet: str,
+    *,
+    max_rows: int | None = None,
+    timeout_ms: int | None = None,
+    columns: list[str] | None = None,
+) -> Result:
+    """Check and run `sql` over the Parquet file as table `data` (only `columns` of it when given: a
+    grant's fields)."""
     check(sql)
     max_rows = max_rows or settings.SQL_MAX_ROWS
     timeout_ms = timeout_ms or settings.SQL_TIME_LIMIT_MS
@@ -158,7 +166,9 @@ def run(sql: str, parquet: str, *, max_rows: int | None = None, timeout_ms: int 
         con.execute("SET enable_progress_bar = false")
         con.execute("SET allowed_paths = [" + "'" + parquet.replace("'", "''") + "']")
         con.execute("SET enable_external_access = false")
-        con.execute(f"CREATE VIEW {TABLE} AS SELECT * FROM read_parquet('{parquet.replace(chr(39), chr(39) * 2)}')")
+        select = ", ".join('"' + c.replace('"', '""') + '"' for c in columns) if columns is not None else "*"
+        source = parquet.replace("'", "''")
+        con.execute(f"CREATE VIEW {TABLE} AS SELECT {select} FROM read_parquet('{source}')")
         con.execute("SET lock_configuration = true")
         timer = threading.Timer(timeout_ms / 1000, con.interrupt)
         timer.start()

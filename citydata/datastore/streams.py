@@ -136,11 +136,15 @@ def _upsert_state(dataset, key, data, event_time, message, now) -> int:
     return 1
 
 
-def _row(message_or_state) -> dict:
+def _row(message_or_state, fields: list[str] | None = None) -> dict:
+    """One record as served; read through a grant (`fields`), only the granted fields of its data."""
+    data = message_or_state.payload
+    if fields is not None and isinstance(data, dict):
+        data = {k: v for k, v in data.items() if k in fields}
     return {
         "key": message_or_state.key,
         "time": timezone.localtime(message_or_state.event_time).isoformat() if message_or_state.event_time else None,
-        "data": message_or_state.payload,
+        "data": data,
     }
 
 
@@ -150,14 +154,16 @@ def latest(dataset: Dataset, *, keys: list[str] | None = None, after: str = "", 
         states = states.filter(key__in=keys[:500])
     if after:
         states = states.filter(key__gt=after)
-    return [{**_row(s), "updated_at": timezone.localtime(s.updated_at).isoformat()} for s in states[:size]]
+    fields = getattr(dataset, "granted_fields", None)
+    return [{**_row(s, fields), "updated_at": timezone.localtime(s.updated_at).isoformat()} for s in states[:size]]
 
 
 def history(dataset: Dataset, *, since: int = 0, keys: list[str] | None = None, size: int = 100) -> list[dict]:
     messages = StreamMessage.objects.filter(dataset=dataset, id__gt=since).order_by("id")
     if keys:
         messages = messages.filter(key__in=keys[:500])
-    return [{"seq": m.pk, "id": m.message_id, **_row(m)} for m in messages[:size]]
+    fields = getattr(dataset, "granted_fields", None)
+    return [{"seq": m.pk, "id": m.message_id, **_row(m, fields)} for m in messages[:size]]
 
 
 def feed(dataset: Dataset, *, since: int, keys: list[str] | None = None, seconds: float | None = None,

@@ -19,6 +19,7 @@ from citydata.datastore import services
 from citydata.datastore.forms import UploadForm
 from citydata.datastore.models import DataVersion
 from citydata.errors import DomainError
+from citydata.security.middleware import client_ip
 
 
 def _dataset(request, slug: str) -> Dataset:
@@ -126,7 +127,7 @@ def data_page(request, slug: str):
         if column:
             params[column if op == "exact" else f"{column}__{op}"] = request.GET.get("_fval", "")
         return redirect(f"{request.path}?{urlencode(params)}")
-    dataset, version = queries.readable(request.user, slug, None)
+    dataset, version = queries.readable(request.user, slug, None, ip=client_ip(request))
     params = request.GET.copy()
     params.setdefault("_size", str(PREVIEW_SIZE))
     error = ""
@@ -137,6 +138,8 @@ def data_page(request, slug: str):
             raise records.QueryError(_("分组统计请使用接口或图表。"))
         path = str(get_storage().local_path(version.data_key))
         page = records.run(query, path, version.columns, version.point, row_count=version.row_count)
+        if version.grant is not None:  # read through a grant in the browser: it counts on the grant's usage
+            version.grant.record_use(len(page.rows), 0)
     except records.QueryError as exc:
         error = str(exc.message)
     filters = [(k, v) for k, v in request.GET.items() if not k.startswith("_")]
@@ -222,7 +225,7 @@ def chart_page(request, slug: str):
     from citydata.datastore import charts, queries, records
     from citydata.datastore.storage import get_storage
 
-    dataset, version = queries.readable(request.user, slug, None)
+    dataset, version = queries.readable(request.user, slug, None, ip=client_ip(request))
     path = str(get_storage().local_path(version.data_key))
     params = request.GET.dict()
     if "_chart" not in params:
@@ -269,13 +272,16 @@ def sql_page(request, slug: str):
     from citydata.datastore import sql as sql_sandbox
     from citydata.datastore.storage import get_storage
 
-    dataset, version = queries.readable(request.user, slug, None)
+    dataset, version = queries.readable(request.user, slug, None, ip=client_ip(request))
     text = str(request.GET.get("sql") or "")[:10_000]
     result, error = None, ""
     if text:
         try:
             path = str(get_storage().local_path(version.data_key))
-            result = sql_sandbox.run_for(request.user, slug, text, path, max_rows=500)
+            granted = version.column_names if version.grant is not None else None
+            result = sql_sandbox.run_for(request.user, slug, text, path, max_rows=500, columns=granted)
+            if version.grant is not None:
+                version.grant.record_use(len(result.rows), 0)
         except DomainError as exc:
             error = str(exc.message)
     return render(
@@ -300,7 +306,7 @@ def live_page(request, slug: str):
     """The live map of a real-time dataset with coordinates (bus positions): latest state, then SSE."""
     from citydata.datastore import queries, streams
 
-    dataset = queries.readable_dataset(request.user, slug)
+    dataset = queries.readable_dataset(request.user, slug, ip=client_ip(request))
     names = set(dataset.fields.values_list("name", flat=True))
     lng = next((n for n in ("lng", "longitude", "lon") if n in names), "")
     lat = next((n for n in ("lat", "latitude") if n in names), "")
