@@ -63,6 +63,8 @@ bench: dev
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_api.py
 	$(BIN)/python benchmarks/bench_privacy.py
+	$(BIN)/python benchmarks/bench_quality.py
+	$(BIN)/python benchmarks/bench_watermark.py
 
 # Regenerate the committed OpenAPI document after an API change (a test compares the two).
 openapi: dev

@@ -147,6 +147,7 @@ def _mount() -> None:
     from citydata.catalog.api import router as catalog_router
     from citydata.datastore.api import router as datastore_router
     from citydata.engagement.api import router as engagement_router
+    from citydata.privacy.api import router as privacy_router
     from citydata.quality.api import router as quality_router
     from citydata.search.api import router as search_router
     from citydata.security.api import router as security_router
@@ -158,6 +159,7 @@ def _mount() -> None:
     api.add_router("/", access_router)
     api.add_router("/", quality_router)
     api.add_router("/", engagement_router)
+    api.add_router("/", privacy_router)
     api.add_router("/audit", security_router)
 
 

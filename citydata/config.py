@@ -160,6 +160,49 @@ declare(
     "is the de-identified data, and raw files may hold personal data.",
     bool,
 )
+declare(
+    "CITYDATA_PSEUDONYM_KEY",
+    "",
+    "Key of the keyed pseudonyms that masking writes (HMAC-SHA256; each dataset gets its own key derived from "
+    "this one, the same for all its versions). Empty means CITYDATA_SECRET_KEY; set a separate value in "
+    "production, since changing it changes every pseudonym published afterwards.",
+)
+declare(
+    "CITYDATA_PRIVACY_BLOCKING_TYPES",
+    [
+        "resident_id",
+        "mobile",
+        "bank_card",
+        "passport",
+        "hk_macau_permit",
+        "email",
+        "person_name",
+        "address",
+        "vehicle_plate",
+    ],
+    "Personal-data types (detector codes, comma-separated) whose unmasked presence keeps a new version of an "
+    "open or conditional dataset from being published. Other detected types (landline, uscc, coordinates, "
+    "ipv4, ipv6) are shown to the provider as warnings.",
+    list,
+)
+declare(
+    "CITYDATA_PRIVACY_MIN_K",
+    5,
+    "Smallest k-anonymity a version with declared quasi-identifiers may have to be published (GB/T 37964).",
+    int,
+)
+declare(
+    "CITYDATA_PRIVACY_MIN_L",
+    2,
+    "Smallest l-diversity (distinct values of the declared sensitive column in every class) for publication.",
+    int,
+)
+declare(
+    "CITYDATA_PRIVACY_TASK_WORKDAYS",
+    5,
+    "Working days a department has to deal with personal data the periodic scan finds in a published version.",
+    int,
+)
 declare("CITYDATA_RECORDS_MAX_PAGE", 1000, "Most records one page of the records API returns.", int)
 declare("CITYDATA_RATE_ANON_PER_MINUTE", 120, "Data API calls per minute for one IP address without an API key.", int)
 declare("CITYDATA_RATE_KEY_PER_MINUTE", 1200, "Data API calls per minute for one API key.", int)

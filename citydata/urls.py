@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("citydata.access.urls")),
     path("", include("citydata.quality.urls")),
     path("", include("citydata.engagement.urls")),
+    path("", include("citydata.privacy.urls")),
     path("security/", include("citydata.security.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

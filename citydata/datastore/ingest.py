@@ -381,6 +381,11 @@ def _load(version: DataVersion, prepared: sources.Prepared, built: Built, progre
     if built.rows == 0:
         raise IngestError(_("文件中没有可导入的数据行。"), code="no_rows")
     progress.set("finishing")
+    # Privacy (issue 6): mask what the dataset's plan and classification rules require, then scan the result for
+    # the publication gate, before the file is stored: a stored version never holds what the plan masks.
+    from citydata.privacy import services as privacy
+
+    privacy.before_store(version, built)
     key = f"versions/{version.dataset_id}/v{version.number}-{prepared.sha256[:12]}-{uuid.uuid4().hex[:8]}.parquet"
     size = get_storage().put(built.parquet, key)
     with transaction.atomic():

@@ -117,6 +117,11 @@ def version_publish(*, by: User | None, version: DataVersion) -> DataVersion:
         )
     if version.is_current:
         raise Conflict(_("该版本已经是当前版本。"), code="already_current")
+    # Privacy (issue 6): a version of an open or conditional dataset with unmasked personal data, or below the
+    # k-anonymity threshold, does not become current unless an operator let it through (privacy/services.py).
+    from citydata.privacy import services as privacy
+
+    privacy.before_publish(version, by)
     previous = DataVersion.objects.filter(dataset=version.dataset, is_current=True).first()
     now = timezone.now()
     DataVersion.objects.filter(dataset=version.dataset, is_current=True).update(is_current=False)
