@@ -7,4 +7,4 @@ class AccessConfig(AppConfig):
     verbose_name = "有条件开放"
 
     def ready(self) -> None:
-        from citydata.access import rules, tasks  # noqa: F401 - permission rules and the periodic clocks
+        from citydata.access import rules, tasks, watermarks  # noqa: F401 - rules, periodic clocks, leak tracing

@@ -289,6 +289,10 @@ class Grant(models.Model):
         today = today or timezone.localdate()
         return self.status == GrantStatus.ACTIVE and self.starts_on <= today <= self.ends_on
 
+    def watermark_key(self) -> bytes:
+        """The recipient secret that marks this grant's exports (privacy.watermark)."""
+        return bytes.fromhex(self.watermark_secret)
+
     def record_use(self, rows: int, size: int) -> None:
         """Add one call to today's usage row (one upsert, called by the data API after each answer)."""
         table = connection.ops.quote_name(GrantUsage._meta.db_table)

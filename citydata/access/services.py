@@ -197,6 +197,8 @@ def application_save(
     department, checked = _check_items(items)
     if period_end < period_start:
         raise DomainError(_("使用结束日期不能早于开始日期。"), code="invalid_period", details={"field": "period_end"})
+    if period_start > timezone.localdate() + dt.timedelta(days=366):
+        raise DomainError(_("使用开始日期最迟为一年以后。"), code="invalid_period", details={"field": "period_start"})
     if (period_end - period_start).days > 366 * 3:
         raise DomainError(
             _("单次申请的使用期限最长三年，到期可申请续期。"), code="invalid_period", details={"field": "period_end"}

@@ -15,6 +15,7 @@ urlpatterns = [
     path("applications/<str:number>/agreement/", views.agreement_view, name="agreement"),
     path("applications/<str:number>/panel/", views.panel_new_view, name="panel_new"),
     path("panels/<int:pk>/", views.panel_view, name="panel"),
+    path("manage/panels/new/", views.dispute_panel_view, name="dispute_panel"),
     path("grants/<int:pk>/", views.grant_view, name="grant"),
     path("grants/<int:pk>/act/<str:action>/", views.grant_act_view, name="grant_act"),
     path("workspace/applications/", views.queue_view, name="queue"),

@@ -505,7 +505,9 @@ def membership_update_view(request, pk: int):
 @login_required
 def expert_view(request):
     authz.authorize(request.user, "expert.view")
-    return render(request, "accounts/expert.html")
+    from citydata.access.queries import open_panels_for  # access builds on accounts, not the other way
+
+    return render(request, "accounts/expert.html", {"panels": open_panels_for(request.user)})
 
 
 @login_required

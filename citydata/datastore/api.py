@@ -180,6 +180,13 @@ def _export(request, dataset: Dataset, version: DataVersion, path: str, fmt: str
     sql, args, names = records.compile_select(query, path, version.columns, version.point)
     filename = f"{dataset.slug}-v{version.number}"
     cursor = records.connection(parallel=True)
+    if version.grant is not None:
+        # Conditional data leaves marked for its recipient, so a leaked file can be traced (`citydata trace-leak`).
+        from citydata.privacy import watermark
+
+        watermark.bind(cursor, version.grant.watermark_key())
+        types = {c["name"]: c.get("type", "") for c in version.columns}
+        sql = watermark.select_marked(sql, [(n, types.get(n, "")) for n in names])
     try:
         result = cursor.execute(sql, args)
     except Exception as exc:

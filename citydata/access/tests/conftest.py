@@ -100,3 +100,8 @@ def granted(apply, people):
     )
     application.refresh_from_db()
     return application, grant, secret
+
+
+@pytest.fixture(autouse=True)
+def _deadlines_may_reach_next_year(calendar_ahead):
+    """See the root conftest's calendar_ahead."""

@@ -54,3 +54,8 @@ def feedback_staff(user_with_role, department):
     staff = user_with_role("provider", "JTJ")
     account_services.duty_assign(by=None, department=department("JTJ"), stage="feedback", user=staff)
     return staff
+
+
+@pytest.fixture(autouse=True)
+def _deadlines_may_reach_next_year(calendar_ahead):
+    """See the root conftest's calendar_ahead."""

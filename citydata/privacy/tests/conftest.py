@@ -45,3 +45,8 @@ def ambiguous_unionpay() -> str:
 def mianyang_id() -> str:
     # Born 7 March 1990 in Fucheng district, Mianyang (510703), sequence 123; the check character is computed.
     return resident_id("51070319900307123")
+
+
+@pytest.fixture(autouse=True)
+def _deadlines_may_reach_next_year(calendar_ahead):
+    """See the root conftest's calendar_ahead."""

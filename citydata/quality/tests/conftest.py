@@ -122,3 +122,8 @@ def closed_port():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}/data.csv"
+
+
+@pytest.fixture(autouse=True)
+def _deadlines_may_reach_next_year(calendar_ahead):
+    """See the root conftest's calendar_ahead."""

@@ -26,6 +26,26 @@ class Command(BaseCommand):
             "--big-rows", type=int, default=data_demo.BIG_ROWS, help="Rows of the largest demo dataset (bus positions)."
         )
 
+    def _calendar_ahead(self) -> None:
+        """Deadlines set today may fall in next year. If its holidays are not in the calendar yet, the demo
+        counts it as ordinary weeks, says so, and records why, so the demo works on any date; a real city
+        enters the State Council's notice at /manage/workdays/ (applications refuse until it does)."""
+        from django.utils import timezone
+
+        from citydata.workdays import calendar
+        from citydata.workdays.models import CalendarYear
+
+        year = timezone.localdate().year + 1
+        if calendar.library_covers(year) or CalendarYear.objects.filter(year=year).exists():
+            return
+        CalendarYear.objects.create(year=year, note="演示环境：尚未录入当年放假安排，暂按周一至周五计")
+        self.stdout.write(
+            self.style.WARNING(
+                f"工作日历缺少 {year} 年放假安排，演示环境暂按周一至周五计；请在 /manage/workdays/ 录入后使用。"
+                f" / the {year} holidays are not in the calendar: the demo counts ordinary weeks."
+            )
+        )
+
     def handle(self, *args, quiet_logins: bool = False, big_rows: int = data_demo.BIG_ROWS, **options):
         call_command("migrate", interactive=False, verbosity=0)
         created = demo.load()
@@ -34,6 +54,7 @@ class Command(BaseCommand):
             catalog = catalog_demo.load()
             self.stdout.write("正在生成演示数据内容并入库… / ingesting the demo data…")
             catalog.update(data_demo.load(big_rows=big_rows))
+            self._calendar_ahead()
             # Applications and grants, then feedback, then an inspection run that sees both.
             for app_demo in (access_demo, engagement_demo, quality_demo):
                 catalog.update(app_demo.load())
