@@ -156,8 +156,9 @@ declare("CITYDATA_INGEST_MAX_COLUMNS", 500, "Most columns one ingested file may 
 declare(
     "CITYDATA_KEEP_RAW_UPLOADS",
     False,
-    "Keep the uploaded source file after a successful ingest. Off by default: the published version "
-    "is the de-identified data, and raw files may hold personal data.",
+    "Keep the uploaded source file after a successful ingest, encrypted (AES-256-GCM, key derived from "
+    "CITYDATA_FIELD_KEY) and downloadable by operators only, each download audited. Off by default: "
+    "the published version is the de-identified data, and raw files may hold personal data.",
     bool,
 )
 declare(

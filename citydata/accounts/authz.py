@@ -172,5 +172,7 @@ def _catalog_edit(user, department) -> bool:
 rule("catalog.publish")(_catalog_edit)
 rule("catalog.view_drafts")(_catalog_edit)
 rule("catalog.review")(_operator)
+# A kept raw upload may hold the personal data its published version masks (privacy, R8.3).
+rule("datastore.raw_upload")(_operator)
 rule("catalog.standard")(_operator)
 rule("catalog.targets")(_operator)

@@ -412,6 +412,11 @@ def _load(version: DataVersion, prepared: sources.Prepared, built: Built, progre
     if not settings.KEEP_RAW_UPLOADS:
         get_storage().delete(version.source_key)
         DataVersion.objects.filter(pk=version.pk).update(source_key="")
+    elif not version.source_key.endswith(".sealed"):
+        # Kept, but never in the clear: the raw file may hold what the published version masks.
+        from citydata.datastore import rawvault
+
+        DataVersion.objects.filter(pk=version.pk).update(source_key=rawvault.seal(version.source_key))
 
 
 def _bad_row(line: int, column: str | None, kind: str, message: str, prepared: sources.Prepared) -> dict:

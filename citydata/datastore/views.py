@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -60,7 +60,28 @@ def data_view(request, slug: str):
 def version_view(request, slug: str, number: int):
     dataset = _dataset(request, slug)
     version = get_object_or_404(DataVersion, dataset=dataset, number=number)
-    return render(request, "datastore/version.html", {"dataset": dataset, "version": version})
+    perms_raw = authz.can(request.user, "datastore.raw_upload")
+    return render(request, "datastore/version.html", {"dataset": dataset, "version": version, "perms_raw": perms_raw})
+
+
+@login_required
+def version_raw_view(request, slug: str, number: int):
+    """Operators download a version's kept raw upload, decrypted as it streams; every download is audited."""
+    from django.db import transaction
+
+    from citydata.datastore import rawvault
+    from citydata.security import audit
+
+    authz.authorize(request.user, "datastore.raw_upload")
+    dataset = get_object_or_404(Dataset, slug=slug[:100])
+    version = get_object_or_404(DataVersion, dataset=dataset, number=number)
+    if not version.source_key.endswith(".sealed"):
+        raise Http404
+    with transaction.atomic():
+        audit.record(request.user, "data_version.raw_download", version, note=version.source_name)
+    response = StreamingHttpResponse(rawvault.unseal(version.source_key), content_type="application/octet-stream")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(version.source_name)}"
+    return response
 
 
 @login_required
