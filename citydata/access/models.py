@@ -88,6 +88,8 @@ class Application(models.Model):
     # The acceptance clock (R4.3): due at the end of the N-th working day; paused while returned.
     accept_due = models.DateTimeField(_("受理期限"), null=True, blank=True)
     paused_workdays = models.PositiveSmallIntegerField(default=0)  # working days left when the clock was paused
+    paused_at = models.DateTimeField(null=True, blank=True)  # when it was returned for completion
+    paused_total = models.PositiveSmallIntegerField(default=0)  # working days spent waiting for the applicant
     reminded_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)

@@ -304,11 +304,14 @@ def sla(
         if application.accepted_at is not None:
             on_time = application.accept_due is None or application.accepted_at <= application.accept_due
             try:
-                days: int | None = calendar.workdays_between(
-                    _local_day(application.submitted_at),  # type: ignore[arg-type]
-                    _local_day(application.accepted_at),
-                    calendar=work_calendar,
-                )
+                days: int | None = (
+                    calendar.workdays_between(
+                        _local_day(application.submitted_at),  # type: ignore[arg-type]
+                        _local_day(application.accepted_at),
+                        calendar=work_calendar,
+                    )
+                    - application.paused_total
+                )  # the days the applicant took to complete the file are not counted
             except DomainError:
                 days = None
             for target in (row, total):

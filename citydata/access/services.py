@@ -284,7 +284,13 @@ def application_submit(*, by: User, application: Application, commitment: bool) 
     application.commitment_sha256 = commitment_sha256()
     application.submitted_at = application.submitted_at or now
     if resumed:
-        # The clock was paused while the applicant completed the file: it resumes with the days left.
+        # The clock was paused while the applicant completed the file: it resumes with the days left, and
+        # the days the applicant took are not the department's (the SLA subtracts them).
+        if application.paused_at is not None:
+            application.paused_total += max(
+                calendar.workdays_between(timezone.localtime(application.paused_at).date(), timezone.localdate()), 0
+            )
+            application.paused_at = None
         application.accept_due = calendar.deadline(now, max(application.paused_workdays, 1))
         note = _("补正后重新提交，受理时限恢复计算，剩余 %(n)s 个工作日。") % {"n": max(application.paused_workdays, 1)}
     else:
@@ -335,6 +341,7 @@ def application_return(*, by: User, application: Application, missing: str) -> A
     today = timezone.localdate()
     due_day = timezone.localtime(application.accept_due).date() if application.accept_due else today
     application.paused_workdays = max(calendar.workdays_between(today, due_day), 1)
+    application.paused_at = timezone.now()
     _move(application, State.RETURNED, by, application.missing)
     notify(
         application.applicant,

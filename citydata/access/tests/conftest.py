@@ -105,3 +105,12 @@ def granted(apply, people):
 @pytest.fixture(autouse=True)
 def _deadlines_may_reach_next_year(calendar_ahead):
     """See the root conftest's calendar_ahead."""
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _url_map_loaded_before_time_is_frozen():
+    """Loading the URL map imports the API's schemas; under freezegun, pydantic cannot build a schema for its
+    fake datetime class. Load it once up front, so tests may freeze time around service calls that notify."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - the import is the point

@@ -135,6 +135,9 @@ def test_acceptance_deadline_counts_working_days_and_pauses_while_returned(apply
         services.application_submit(by=people["applicant"], application=application, commitment=True)
     application.refresh_from_db()
     assert application.accept_due.astimezone(SHANGHAI).date() == calendar.add_workdays(dt.date(2026, 10, 16), 3)
+    assert (
+        application.paused_total == calendar.workdays_between(dt.date(2026, 10, 9), dt.date(2026, 10, 16)) == 6
+    )  # 10/10 (make-up), 10/12–16
     assert Notification.objects.filter(user=people["applicant"], body="请补充课题立项证明").exists()
 
 
