@@ -70,6 +70,7 @@ class GrantOut(Schema):
     id: int
     application: str | None
     status: str
+    live: bool = Field(description="Usable now: active and within its period")
     standing: bool
     department: str
     items: list[ItemOut]
@@ -104,6 +105,7 @@ def _grant_out(grant: Grant) -> dict:
         "department": grant.department.name,
         "items": _items(grant.items.select_related("dataset")),
         "key_prefix": grant.api_key.prefix,
+        "live": grant.is_live(),
         "usage": list(grant.usage.values("day", "calls", "rows", "bytes")[:90]),
     }
 

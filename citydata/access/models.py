@@ -291,6 +291,10 @@ class Grant(models.Model):
         today = today or timezone.localdate()
         return self.status == GrantStatus.ACTIVE and self.starts_on <= today <= self.ends_on
 
+    @property
+    def not_started(self) -> bool:
+        return self.status == GrantStatus.ACTIVE and self.starts_on > timezone.localdate()
+
     def watermark_key(self) -> bytes:
         """The recipient secret that marks this grant's exports (privacy.watermark)."""
         return bytes.fromhex(self.watermark_secret)

@@ -492,14 +492,20 @@ def agreement_text(application: Application, template: AgreementTemplate | None 
         applicant=application.organisation or application.applicant.real_name or application.applicant,
         department=application.department.name,
         datasets="、".join(f"《{i.dataset.title}》" for i in items),
-        fields="；".join(f"{i.dataset.title}：{'、'.join(i.fields)}" for i in items),
-        purpose=application.purpose,
+        fields="；".join(f"{i.dataset.title}：{'、'.join(_field_titles(i))}" for i in items),
+        purpose=application.purpose.strip().rstrip("。．."),
         period_start=application.period_start.isoformat(),
         period_end=application.period_end.isoformat(),
         rate=settings.GRANT_RATE_PER_MINUTE,
         daily_rows=settings.GRANT_DAILY_ROWS,
         platform=settings.PLATFORM_NAME,
     )
+
+
+def _field_titles(item: ApplicationItem) -> list[str]:
+    """The fields as the agreement names them: 中文名称（name）."""
+    titles = dict(item.dataset.fields.values_list("name", "title"))
+    return [f"{titles[n]}（{n}）" if titles.get(n) and titles[n] != n else n for n in item.fields]
 
 
 @transaction.atomic
@@ -736,6 +742,10 @@ def grant_renew(*, by: User, grant: Grant, ends_on: dt.date) -> Grant:
             _("续期后的结束日期应晚于原结束日期和今天；已撤销或暂停的授权不能续期。"),
             code="invalid_period",
             details={"field": "ends_on"},
+        )
+    if ends_on > timezone.localdate() + dt.timedelta(days=366 * 3):
+        raise DomainError(
+            _("续期最长至三年以后；需要更久请到期前再续。"), code="invalid_period", details={"field": "ends_on"}
         )
     before = grant.ends_on
     grant.ends_on, grant.status = ends_on, GrantStatus.ACTIVE

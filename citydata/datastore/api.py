@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import tempfile
 import time
 from pathlib import Path
@@ -98,6 +99,8 @@ def _version_number(request) -> int | None:
 def _json_value(value):
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN or Infinity (1/0 in SQL, NaN in a source file)
     return value
 
 

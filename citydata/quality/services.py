@@ -453,8 +453,20 @@ def task_from_error_report(*, report: Any, by: User | None = None) -> Rectificat
     existing = RectificationTask.objects.filter(source=TaskSource.ERROR_REPORT, source_ref=ref, dataset=dataset).first()
     if ref and existing is not None:
         return existing
-    where = " ".join(str(getattr(report, k, "") or "") for k in ("field", "row", "location")).strip()
-    text = str(getattr(report, "description", "") or getattr(report, "body", "") or getattr(report, "text", "") or "")
+    field = str(getattr(report, "field_title", "") or getattr(report, "field_name", "") or "")
+    row = str(getattr(report, "row_ref", "") or "")
+    where = "；".join(
+        part
+        for part in (_("字段：%(f)s") % {"f": field} if field else "", _("位置：%(r)s") % {"r": row} if row else "")
+        if part
+    )
+    text = str(getattr(report, "problem", "") or "")
+    correction = str(getattr(report, "correction", "") or "")
+    if correction:
+        text += "\n" + _("正确内容：%(c)s") % {"c": correction}
+    link = _report_url(report)
+    if link:
+        text += "\n" + _("纠错详情：%(u)s") % {"u": link}
     now = timezone.now()
     deadline = calendar.deadline(now, ERROR_REPORT_WORKDAYS)
     task = RectificationTask.objects.create(
@@ -477,6 +489,44 @@ def task_from_error_report(*, report: Any, by: User | None = None) -> Rectificat
         task.description[:500],
         url=f"/manage/quality/tasks/{task.pk}/",
     )
+    return task
+
+
+def _report_url(report: Any) -> str:
+    try:
+        from citydata.engagement.services.common import url_of
+
+        return url_of(report)
+    except Exception:  # a stand-in object, or the feedback app absent: the task still says what to fix
+        return ""
+
+
+def _resolve_report(task: RectificationTask) -> None:
+    """A closed task from an error report marks the report fixed, and its reporter is told."""
+    if task.source != TaskSource.ERROR_REPORT or not task.source_ref.isdigit():
+        return
+    from citydata.engagement.models import ErrorReport, ErrorReportStatus
+    from citydata.engagement.services import error_report_resolve
+
+    report = ErrorReport.objects.filter(pk=int(task.source_ref), status=ErrorReportStatus.CONFIRMED).first()
+    if report is not None:
+        error_report_resolve(by=None, report=report, note=task.fix_note or task.recheck_message)
+
+
+def task_close_for_report(*, report: Any, by: User | None) -> RectificationTask | None:
+    """The department marked the error report fixed on the report itself: its open task closes with a note."""
+    task = (
+        RectificationTask.objects.select_for_update()
+        .filter(source=TaskSource.ERROR_REPORT, source_ref=str(report.pk))
+        .exclude(status=TaskStatus.CLOSED)
+        .first()
+    )
+    if task is None:
+        return None
+    task.status, task.closed_at = TaskStatus.CLOSED, timezone.now()
+    task.recheck_message = _("部门已在纠错处理中标记已修正。")
+    task.save(update_fields=["status", "closed_at", "recheck_message"])
+    audit.record(by, "quality.task_close", task, note="error report resolved")
     return task
 
 
@@ -543,6 +593,7 @@ def task_close(*, by: User, task: RectificationTask, note: str = "") -> Rectific
     task.recheck_message = note.strip()[:2000] or _("运营方确认已整改。")
     task.save(update_fields=["status", "closed_at", "recheck_message"])
     audit.record(by, "quality.task_close", task, note=note)
+    _resolve_report(task)
     notify(
         list(task.assignees.all()),
         _("整改已确认关闭：%(t)s") % {"t": task.title},

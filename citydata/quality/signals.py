@@ -70,5 +70,13 @@ def _connect_engagement() -> None:
 
         services.task_from_error_report(report=report, by=by)
 
+    from citydata.engagement.signals import error_report_resolved
+
+    @receiver(error_report_resolved, weak=False, dispatch_uid="quality.error_report_resolved")
+    def _error_report_resolved(sender, report, by=None, **kwargs):
+        from citydata.quality import services
+
+        services.task_close_for_report(report=report, by=by)
+
 
 _connect_engagement()

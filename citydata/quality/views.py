@@ -180,6 +180,10 @@ def task_view(request, pk: int):
         raise Http404
     authz.authorize(request.user, "quality.department", task)
     fixed_form = forms.FixedForm(request.POST if request.POST.get("action") == "fixed" else None)
+    if not task.check_code:  # from an error report: no check can verify it, an operator confirms the fix
+        fixed_form.fields["note"].help_text = _(
+            "说明做了哪些修改。提交后由平台运营方确认，确认后任务关闭并告知纠错人。"
+        )
     review_form = forms.ReviewForm(request.POST if request.POST.get("action") == "review" else None)
     status = 200
     if request.method == "POST":
@@ -205,7 +209,7 @@ def task_view(request, pk: int):
         except DomainError as exc:
             apply_domain_error(review_form if request.POST.get("action") == "review" else fixed_form, exc)
         if request.POST.get("action") not in ("fixed", "review"):
-            fixed_form.add_error(None, _("请求无效，请刷新页面后重试。"))
+            messages.error(request, _("请求无效，请刷新页面后重试。"))
         status = 400
     check = checks.get(task.check_code) if task.check_code else None
     return render(

@@ -237,6 +237,9 @@ def test_grants_expire_and_overdue_reports_warn_then_suspend(granted, people, se
     grant.refresh_from_db()
     application.refresh_from_db()
     assert grant.status == GrantStatus.EXPIRED and application.state == State.EXPIRED
+    with pytest.raises(DomainError) as refused:
+        services.grant_renew(by=people["reviewer"], grant=grant, ends_on=dt.date(9999, 12, 31))
+    assert refused.value.code == "invalid_period"
     services.grant_renew(by=people["reviewer"], grant=grant, ends_on=grant.ends_on + dt.timedelta(days=400))
     application.refresh_from_db()
     assert application.state == State.GRANTED

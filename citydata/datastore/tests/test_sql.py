@@ -85,6 +85,13 @@ def test_api_and_page(client, parquet):
         "/api/v1/datasets/bus/query", {"sql": "SELECT count(*) AS n FROM data"}, content_type="application/json"
     )
     assert ok.status_code == 200 and ok.json()["rows"] == [[3]] and ok.json()["columns"] == ["n"]
+    infinite = client.post(
+        "/api/v1/datasets/bus/query",
+        {"sql": "SELECT 1.0 / 0 AS x, 'nan'::DOUBLE AS y"},
+        content_type="application/json",
+    )
+    assert b"Infinity" not in infinite.content and b"NaN" not in infinite.content  # not JSON: null instead
+    assert infinite.json()["rows"] == [[None, None]]
     refused = client.post(
         "/api/v1/datasets/bus/query", {"sql": "SELECT * FROM read_csv('/etc/passwd')"}, content_type="application/json"
     )

@@ -240,6 +240,10 @@ def error_report_resolve(*, by: User | None, report: ErrorReport, note: str = ""
         report.answer = f"{report.answer}\n\n{_('修正说明')}：{note}".strip()
     report.save(update_fields=["status", "resolved_at", "answer"])
     audit.record(by, "error_report.resolve", report, note=note)
+    if by is not None:  # the quality app's own closing calls this with by=None
+        from citydata.engagement.signals import error_report_resolved
+
+        error_report_resolved.send(sender=ErrorReport, report=report, by=by)
     if report.reporter:
         notify(
             report.reporter,

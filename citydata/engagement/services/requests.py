@@ -157,6 +157,12 @@ def data_request_fulfil(*, by: User, request: DataRequest, dataset: Dataset, ans
         raise Conflict(_("该需求已经办结。"), code="invalid_transition")
     if dataset.status != DatasetStatus.PUBLISHED:
         raise DomainError(_("请关联一个已发布的数据集。"), code="not_published", details={"field": "dataset"})
+    if not authz.can(by, "catalog.edit", dataset.department):
+        raise DomainError(
+            _("只能关联本部门的数据集；其他部门的数据请转交该部门答复。"),
+            code="not_own_dataset",
+            details={"field": "dataset"},
+        )
     _answer(request, by, answer or _("数据已开放：%(title)s") % {"title": dataset.title})
     now = timezone.now()
     request.status, request.dataset, request.fulfilled_at = DataRequestStatus.FULFILLED, dataset, now

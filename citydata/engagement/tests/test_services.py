@@ -233,6 +233,10 @@ def test_a_data_request_is_routed_accepted_and_fulfilled_and_the_requester_told_
     with pytest.raises(DomainError) as refused:
         services.data_request_fulfil(by=feedback_staff, request=request, dataset=draft)
     assert refused.value.details == {"field": "dataset"}
+    elsewhere = make_dataset("绵阳市医疗机构名录", dept="WJW", slug="hospitals")
+    with pytest.raises(DomainError) as refused:  # another department's data is that department's answer
+        services.data_request_fulfil(by=feedback_staff, request=request, dataset=elsewhere)
+    assert refused.value.code == "not_own_dataset"
     chargers = make_dataset("绵阳市公共充电桩实时状态", slug="chargers-live")
     services.data_request_fulfil(by=feedback_staff, request=request, dataset=chargers)
     request.refresh_from_db()

@@ -145,7 +145,7 @@ def test_a_confirmed_error_report_becomes_a_task_for_the_feedback_duty(make_data
     dataset = make_dataset()
     feedback = user_with_role("provider", "JTJ")
     account_services.duty_assign(by=None, department=department("JTJ"), stage=Stage.FEEDBACK, user=feedback)
-    report = SimpleNamespace(pk=42, dataset=dataset, field="站点数", row="3", description="3路的站点数应为 25")
+    report = SimpleNamespace(pk=42, dataset=dataset, field_title="站点数", row_ref="3", problem="3路的站点数应为 25")
     error_report_confirmed.send(sender=None, report=report, by=feedback)
     task = RectificationTask.objects.get(source="error_report")
     assert task.source_ref == "42" and "3路的站点数应为 25" in task.description and "站点数" in task.description
@@ -215,3 +215,32 @@ def test_a_new_data_version_is_reassessed_after_commit(department):
     assert Finding.objects.filter(dataset=dataset, check_code="content.capacity", status="open").exists()
     assert QualityScore.objects.filter(kind="dataset", dataset=dataset).exists()
     assert InspectionRun.objects.count() == 0
+
+
+def test_error_report_and_its_task_close_together(make_dataset, make_user, user_with_role, department):
+    """Through the real feedback app: the task says what the user reported and links to it; closing either
+    side closes the other, and the reporter hears the report was fixed."""
+    from citydata.engagement import services as feedback
+    from citydata.engagement.models import ErrorReport
+
+    dataset = make_dataset()
+    staff = user_with_role("provider", "JTJ")
+    account_services.duty_assign(by=None, department=department("JTJ"), stage=Stage.FEEDBACK, user=staff)
+    citizen = make_user()
+    first = feedback.error_report_submit(
+        by=citizen, dataset=dataset, problem="站点数为负数", field_name="站点数", row_ref="第 3 行", correction="25"
+    )
+    feedback.error_report_answer(by=staff, report=first, confirmed=True, answer="属实")
+    task = RectificationTask.objects.get(source="error_report", source_ref=str(first.pk))
+    assert "站点数为负数" in task.description and "第 3 行" in task.description and "25" in task.description
+    assert f"/{first.pk}/" in task.description  # the link to the report
+    services.task_report_fixed(by=staff, task=task, note="已改为 25")
+    services.task_close(by=user_with_role("operator"), task=task)
+    assert ErrorReport.objects.get(pk=first.pk).status == "resolved"
+    assert Notification.objects.filter(user=citizen, subject__contains="已修正").exists()
+
+    second = feedback.error_report_submit(by=citizen, dataset=dataset, problem="开通日期写错")
+    feedback.error_report_answer(by=staff, report=second, confirmed=True, answer="属实")
+    feedback.error_report_resolve(by=staff, report=second, note="已更正")
+    task = RectificationTask.objects.get(source="error_report", source_ref=str(second.pk))
+    assert task.status == TaskStatus.CLOSED

@@ -122,3 +122,14 @@ def test_task_list_queries_do_not_grow_with_the_page(client_for, make_dataset, d
         client.get("/manage/quality/tasks/?limit=1")
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get("/manage/quality/tasks/?limit=100")
+
+
+def test_a_task_post_without_a_known_action_is_a_400(client_for, make_dataset):
+    dataset = make_dataset("绵阳市公交站点信息", csv="线路,站点数,开通日期\n1路,3,2015-01-01\n")  # too few rows
+    services.run_start(by=None, scope="all", run_now=True)
+    task = RectificationTask.objects.filter(dataset=dataset).first()
+    assert task is not None
+    client = client_for("operator")
+    for data in ({}, {"action": "nonsense"}):
+        answer = client.post(f"/manage/quality/tasks/{task.pk}/", data)
+        assert answer.status_code == 400 and "请求无效" in answer.content.decode()

@@ -30,12 +30,17 @@ class Command(BaseCommand):
         """Deadlines set today may fall in next year. If its holidays are not in the calendar yet, the demo
         counts it as ordinary weeks, says so, and records why, so the demo works on any date; a real city
         enters the State Council's notice at /manage/workdays/ (applications refuse until it does)."""
+        import datetime as dt
+
         from django.utils import timezone
 
         from citydata.workdays import calendar
         from citydata.workdays.models import CalendarYear
 
-        year = timezone.localdate().year + 1
+        today = timezone.localdate()
+        year = today.year + 1
+        if (today + dt.timedelta(days=31)).year == today.year:
+            return  # the demo's deadlines (at most ten working days) stay in this year
         if calendar.library_covers(year) or CalendarYear.objects.filter(year=year).exists():
             return
         CalendarYear.objects.create(year=year, note="演示环境：尚未录入当年放假安排，暂按周一至周五计")
