@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from citydata.accounts import authz
@@ -11,6 +14,7 @@ from citydata.accounts.models import Department
 from citydata.catalog import queries, seo, services
 from citydata.catalog.models import Dataset, Domain, OpenListStatus, OpenListVersion
 from citydata.errors import DomainError
+from citydata.paging import _decode
 from citydata.search import queries as search_queries
 from citydata.search import services as search_services
 from citydata.security.middleware import client_ip
@@ -20,8 +24,11 @@ def dataset_list(request):
     flt = queries.CatalogFilter.from_params(request.GET)
     page = queries.dataset_page(flt, cursor=request.GET.get("cursor"), limit=request.GET.get("limit") or 20)
     results = flt.search_results() if flt.q else None
+    logged = None
     if results is not None and not request.GET.get("cursor"):
-        search_services.log_query(flt.q, len(results.hits), "page")
+        logged = search_services.log_query(flt.q, len(results.hits), "page")
+    if results is not None:
+        _link_through_clicks(page, logged, request.GET.get("cursor"))
     return render(
         request,
         "catalog/dataset_list.html",
@@ -34,10 +41,27 @@ def dataset_list(request):
             "partial": bool(results and results.partial),
             "did_you_mean": results.did_you_mean if results else "",
             "popular": search_queries.popular(8) if results is not None and not page.items else [],
+            "related": search_queries.related(flt.q, results) if logged and len(page.items) < 3 else [],
             "next_query": {**flt.as_query(), "cursor": page.next_cursor} if page.next_cursor else None,
             "seo": seo.catalog_meta(request, flt),
         },
     )
+
+
+def _link_through_clicks(page, logged, cursor: str | None) -> None:
+    """Search results link through the click counter (`search:click`) with their position in the ranking."""
+    start = 0
+    if cursor:
+        try:
+            start = int(_decode(cursor))
+        except (DomainError, TypeError, ValueError):
+            start = 0
+    base = reverse("search:click")
+    for i, dataset in enumerate(page.items):
+        token = search_services.click_token(
+            query_id=logged.pk if logged else None, slug=dataset.slug, position=start + i + 1, source="page"
+        )
+        dataset.search_link = f"{base}?{urlencode({'t': token})}"
 
 
 def dataset_detail(request, slug: str):

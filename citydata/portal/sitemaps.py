@@ -35,6 +35,7 @@ PRIVATE_PREFIXES = (
     "/home/",
     "/expert/",
     "/api/",
+    "/search/",  # suggestions and the click-counting redirect in front of search results
 )
 # Listed before the Disallow lines: crawlers that take the first matching rule, not the longest, still allow them.
 PUBLIC_API_PATHS = ("/api/v1/docs", "/api/v1/openapi.json")

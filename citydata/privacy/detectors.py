@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import ipaddress
+import operator
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -184,11 +185,12 @@ def _keep(text: str, head: int, tail: int) -> str:
 
 def luhn_valid(number: str) -> bool:
     """The Luhn (ISO/IEC 7812) check digit of a card number."""
-    digits = [ord(c) - 48 for c in number]
-    return (sum(digits[-1::-2]) + sum(_LUHN_DOUBLE[d] for d in digits[-2::-2])) % 10 == 0
+    digits = number.encode()  # ASCII digits: each byte minus 48 is the digit
+    odd = sum(digits[-1::-2]) - 48 * len(digits[-1::-2])
+    return (odd + sum(map(_LUHN_DOUBLE.__getitem__, digits[-2::-2]))) % 10 == 0
 
 
-_LUHN_DOUBLE = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)  # a digit doubled, its two digits added
+_LUHN_DOUBLE = (0,) * 48 + (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)  # by byte value: a digit doubled, its two digits added
 
 
 # GB 11643-1999: ISO 7064 MOD 11-2 — weight of position i (1-based, left to right) is 2^(18-i) mod 11.
@@ -198,18 +200,19 @@ _ID_CHECK = "10X98765432"
 
 def resident_id_check_char(first17: str) -> str:
     """The 18th character of a resident ID whose first 17 digits are given."""
-    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+    return _ID_CHECK[sum(map(operator.mul, map(int, first17), _ID_WEIGHTS)) % 11]
 
 
 # GB 32100-2015: 31 characters (no I, O, Z, S, V); weight of position i is 3^(i-1) mod 31.
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_VALUE = {c: i for i, c in enumerate(USCC_CHARSET)}
+_USCC_CHARS = frozenset(USCC_CHARSET)
 _USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 
 
 def uscc_check_char(first17: str) -> str:
     """The 18th character of a unified social credit code whose first 17 characters are given."""
-    total = sum(_USCC_VALUE[c] * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    total = sum(map(operator.mul, map(_USCC_VALUE.__getitem__, first17), _USCC_WEIGHTS))
     return USCC_CHARSET[(31 - total % 31) % 31]
 
 
@@ -365,9 +368,10 @@ def bank_card(candidate: str) -> bool:
     digits = _digits(candidate)
     if not 16 <= len(digits) <= 19 or digits.count(digits[0]) == len(digits):
         return False
-    groups = re.split("[ -]", candidate)
-    if len(groups) > 1 and any(len(g) != 4 for g in groups[:-1]):
-        return False  # written in groups, they are groups of four
+    if len(digits) != len(candidate):
+        groups = re.split("[ -]", candidate)
+        if any(len(g) != 4 for g in groups[:-1]):
+            return False  # written in groups, they are groups of four
     return luhn_valid(digits)
 
 
@@ -397,7 +401,7 @@ def uscc(candidate: str) -> bool:
         return False
     if candidate[2:4] not in lexicon.PROVINCE_CODES and candidate[2:4] != "10":
         return False
-    if any(c not in _USCC_VALUE for c in candidate):
+    if not _USCC_CHARS.issuperset(candidate):
         return False
     return uscc_check_char(candidate[:17]) == candidate[17]
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Literal
+from urllib.parse import urlencode
 
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -14,6 +16,7 @@ from citydata.api_auth import caller
 from citydata.errors import DomainError, Forbidden
 from citydata.paging import _decode, _encode, clamp_limit
 from citydata.search import engine, services
+from citydata.search import queries as search_queries
 
 router = Router(tags=["search"])
 FACETS = engine.FACETS
@@ -52,6 +55,10 @@ class SearchHitOut(Schema):
     source_id: str
     updated: dt.datetime | None
     highlight: dict[str, str]
+    click_url: str = Field(
+        description="Link to the dataset page through the click counter: use it as the result's link so operators "
+        "see which results of a search are opened (click-through by position)"
+    )
     explain: dict[str, float] | None = None
 
 
@@ -69,6 +76,7 @@ class SearchOut(Schema):
     items: list[SearchHitOut]
     next_cursor: str | None
     facets: dict[str, list[FacetValueOut]]
+    related: list[str] = Field(description="Searches to try when this one found nothing or little (fewer than 3)")
 
 
 def _marked(text: str, groups) -> str:
@@ -100,16 +108,21 @@ def search(request, params: Query[SearchIn]):
     filters["department"] = filters["department"].upper()
     results = engine.search(query)
     hits = [h for h in results.hits if _keep(h, filters)]
-    if start == 0:  # a query, not the next page of one
-        services.log_query(query, len(hits), "api")
+    logged = services.log_query(query, len(hits), "api") if start == 0 else None  # a query, not a next page
     if params.sort != "relevance":
         key = {"updated": "updated", "views": "views", "downloads": "downloads"}[params.sort]
         hits.sort(key=lambda h: (getattr(h.document, key) is not None, getattr(h.document, key)), reverse=True)
     facets: dict[str, list[dict[str, Any]]] = {}
+    unfiltered: dict[str, dict[Any, int]] = {}  # counted once for every facet whose only filter is its own
     for name in FACETS:
-        counts = engine.facet_counts([h for h in results.hits if _keep(h, filters, skip=name)])[name]
+        if not any(v for k, v in filters.items() if k != name):
+            unfiltered = unfiltered or engine.facet_counts(results.hits)
+            counts = unfiltered[name]
+        else:
+            counts = engine.facet_counts([h for h in results.hits if _keep(h, filters, skip=name)])[name]
         facets[name] = [{"value": v, "count": n} for v, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
     page = hits[start : start + size]
+    engine.load_deferred(page)
     window = len(results.hits)
     if window < engine.WINDOW:
         total, exact = len(hits), True  # every match was ranked
@@ -117,6 +130,8 @@ def search(request, params: Query[SearchIn]):
         total, exact = results.matched, True
     else:  # filters over a ranked window of a larger set: scale the window's share
         total, exact = round(results.matched * len(hits) / window), False
+    click_base = request.build_absolute_uri(reverse("search:click")) + "?"
+    query_id = logged.pk if logged else None
     return {
         "query": query,
         "total": total,
@@ -142,10 +157,19 @@ def search(request, params: Query[SearchIn]):
                     "title": _marked(h.document.title, results.groups),
                     "summary": _marked(h.document.summary[:160], results.groups),
                 },
+                "click_url": click_base
+                + urlencode(
+                    {
+                        "t": services.click_token(
+                            query_id=query_id, slug=h.document.slug, position=start + i, source="api"
+                        )
+                    }
+                ),
                 "explain": h.parts if params.explain else None,
             }
-            for h in page
+            for i, h in enumerate(page, start=1)
         ],
         "next_cursor": _encode(start + size) if start + size < len(hits) else None,
         "facets": facets,
+        "related": search_queries.related(query, results) if total < 3 else [],
     }

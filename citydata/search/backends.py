@@ -12,9 +12,11 @@ fed by `index.reindex_*`; see docs/search.md.
 
 from __future__ import annotations
 
+import json
 from typing import Protocol
 
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 FIELDS = ("title_terms", "tag_terms", "field_terms", "org_terms", "body_terms", "pinyin_terms", "gram_terms")
 Groups = list[list[str]]  # AND of ORs; a term is a run of letters or digits (analysis.py)
@@ -25,8 +27,9 @@ class Backend(Protocol):
 
     def delete(self, ids: list[int]) -> None: ...
 
-    def match(self, groups: Groups, limit: int) -> list[int]:
-        """Ids of documents holding every group, the backend's own best first, at most `limit`."""
+    def match(self, groups: Groups, limit: int, *, titles: bool = False) -> list[int]:
+        """Ids of documents holding every group, the backend's own best first, at most `limit`; with `titles`,
+        only documents holding them in their title, tags or title pinyin (a broad query's best candidates)."""
 
     def count(self, groups: Groups) -> int: ...
 
@@ -60,12 +63,15 @@ class SQLiteBackend:
     def _expression(groups: Groups) -> str:
         return " AND ".join("(" + " OR ".join(_fts_term(t) for t in group) + ")" for group in groups)
 
-    def match(self, groups: Groups, limit: int) -> list[int]:
+    def match(self, groups: Groups, limit: int, *, titles: bool = False) -> list[int]:
+        expression = self._expression(groups)
+        if titles:
+            expression = "{title_terms tag_terms pinyin_terms} : (" + expression + ")"
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT rowid FROM {self.table} WHERE {self.table} MATCH %s "
                 f"ORDER BY bm25({self.table}, 10, 6, 4, 3, 1, 4, 2) LIMIT %s",
-                [self._expression(groups), limit],
+                [expression, limit],
             )
             return [row[0] for row in cursor.fetchall()]
 
@@ -75,10 +81,15 @@ class SQLiteBackend:
             return cursor.fetchone()[0]
 
 
-def _ts_term(term: str) -> str:
+def _ts_term(term: str, weights: str = "") -> str:
     prefix = term.endswith("*")
     term = term.rstrip("*")
-    return "'" + term.replace("'", "''").replace("\\", "") + "'" + (":*" if prefix else "")
+    return (
+        "'"
+        + term.replace("'", "''").replace("\\", "")
+        + "'"
+        + (":*" + weights if prefix else f":{weights}" if weights else "")
+    )
 
 
 class PostgresBackend:
@@ -110,15 +121,15 @@ class PostgresBackend:
             cursor.execute(f"DELETE FROM {self.table} WHERE id = ANY(%s)", [ids])
 
     @staticmethod
-    def _query(groups: Groups) -> str:
-        return " & ".join("(" + " | ".join(_ts_term(t) for t in group) + ")" for group in groups)
+    def _query(groups: Groups, weights: str = "") -> str:
+        return " & ".join("(" + " | ".join(_ts_term(t, weights) for t in group) + ")" for group in groups)
 
-    def match(self, groups: Groups, limit: int) -> list[int]:
+    def match(self, groups: Groups, limit: int, *, titles: bool = False) -> list[int]:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT id FROM {self.table}, to_tsquery('simple', %s) AS q WHERE vector @@ q "
                 "ORDER BY ts_rank(vector, q) DESC, id LIMIT %s",
-                [self._query(groups), limit],
+                [self._query(groups, "AB" if titles else ""), limit],  # A: title, B: tags and pinyin
             )
             return [row[0] for row in cursor.fetchall()]
 
@@ -128,6 +139,13 @@ class PostgresBackend:
                 f"SELECT count(*) FROM {self.table} WHERE vector @@ to_tsquery('simple', %s)", [self._query(groups)]
             )
             return cursor.fetchone()[0]
+
+
+def id_list(ids: list[int]) -> RawSQL:
+    """`ids` as one SQL parameter for `pk__in` (an ORM IN list of hundreds of ids costs milliseconds to compile)."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [list(ids)])
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(list(ids))])
 
 
 def get_backend() -> Backend:

@@ -3,7 +3,8 @@ its synonyms, the words inside it, its pinyin, or a one-character correction); P
 backends rank alike:
 
     score = Σ over query words of idf(word) × weight of the best field it occurs in
-            (title 10, tags 6, pinyin 5, field titles 3, department/domain 3, title bigrams 2, description 1)
+            (title 10, tags 6, domain 6, pinyin 5, field titles 3, department/domain 3, title bigrams 2,
+            description 1)
           + phrase bonus (the whole query inside the title 8, every word in the title 4)
           + title coverage (share of the title's words the query matched) × 3
           + popularity (0.5 × log10(1 + views + 3 × downloads), at most 2) + freshness (≤ 30 days 1, ≤ a year 0.5)
@@ -24,10 +25,12 @@ from typing import Any
 from django.utils import timezone
 
 from citydata.search import analysis
-from citydata.search.backends import get_backend
+from citydata.search.backends import get_backend, id_list
 from citydata.search.models import SearchDocument, Synonym
 
-WINDOW = 1000
+WINDOW = 200  # documents ranked in Python, chosen by the backend's relevance when more match (see docs/search.md)
+BROAD = 20  # a query whose every word is in more than BROAD × WINDOW documents takes its window from titles
+DEFERRED = ("summary", "source", "source_id", "indexed_at")  # not needed to rank; `load_deferred` fetches them
 MAX_GROUPS = 12
 VOCABULARY_TTL = 300.0  # seconds; the typo vocabulary is rebuilt from the index at most this often per process
 PREFIX_CREDIT = 0.6  # a pinyin prefix (gj… for 公交 or 公积金) is weaker evidence than a whole word
@@ -41,6 +44,10 @@ WEIGHTS = {
     "body_terms": 1.0,
 }
 TERM_FIELDS = tuple(WEIGHTS)
+# A domain is the catalog's classification of a dataset, so a query word naming it (信用 → 信用服务) is evidence
+# like a tag's, not like a department's name or a field title that many unrelated datasets share
+# (统一社会信用代码). Read from the document's domain codes at ranking time: nothing to reindex.
+DOMAIN_WEIGHT = 6.0
 
 
 @dataclass
@@ -111,6 +118,7 @@ class _Cache:
         self.vocabulary: list[str] = []
         self.sounds: dict[str, set[str]] = {}
         self.document_total = 0
+        self.domains: dict[str, set[str]] = {}
 
     def clear(self) -> None:
         with self.lock:
@@ -130,6 +138,21 @@ class _Cache:
                 self.synonyms = table
                 self.loaded["synonyms"] = time.monotonic()
             return self.synonyms.get(word, set())
+
+    def domain_words(self, codes: list[str]) -> set[str]:
+        """The analysed words of the named domains (信用服务 → 信用, 服务, 信用服务)."""
+        with self.lock:
+            if not self._fresh("domains"):
+                from citydata.catalog.models import Domain
+
+                self.domains = {
+                    code: set(analysis.words(name)) for code, name in Domain.objects.values_list("code", "name")
+                }
+                self.loaded["domains"] = time.monotonic()
+            table = self.domains
+        if len(codes) == 1:
+            return table.get(codes[0], set())
+        return set().union(*(table.get(c, set()) for c in codes))
 
     def words(self) -> list[str]:
         self._load_vocabulary()
@@ -239,20 +262,41 @@ def search(query: str) -> Results:
         return Results(query, [], [], corrections=corrections)
     backend = get_backend()
     alternatives = [g.terms for g in groups]
-    ids = backend.match(alternatives, WINDOW)
+    ids: list[int] = []
+    if min(g.df for g in groups) > BROAD * WINDOW:
+        # A broad query (信息, 统计): the backend's relevance over tens of thousands of matches costs more than
+        # everything else; those holding the words in their titles or tags are the candidates that rank first.
+        ids = backend.match(alternatives, WINDOW, titles=True)
+    if len(ids) < WINDOW:
+        ids = backend.match(alternatives, WINDOW)
     partial = False
     if not ids and len(groups) > 1:
         ids = backend.match([[t for g in groups for t in g.terms]], WINDOW)
         partial = bool(ids)
-    documents = list(SearchDocument.objects.filter(id__in=ids).defer("summary", "source", "source_id", "indexed_at"))
+    documents = list(SearchDocument.objects.filter(id__in=id_list(ids)).defer(*DEFERRED)) if ids else []
     total = cache.total()
     idf = {i: math.log(1 + (total - g.df + 0.5) / (g.df + 0.5)) for i, g in enumerate(groups)}
-    hits = [_score(d, query, groups, idf) for d in documents]
+    folded_query = "".join(analysis.fold(query).split())
+    hits = [_score(d, folded_query, groups, idf) for d in documents]
     hits.sort(key=lambda h: (-h.score, h.document.title, h.document.object_id))
     matched = len(ids)
-    if matched >= WINDOW:
+    if matched >= WINDOW and len(groups) == 1 and not partial:
+        matched = groups[0].df  # already counted
+    elif matched >= WINDOW:
         matched = backend.count([[t for g in groups for t in g.terms]] if partial else alternatives)
     return Results(query, groups, hits, partial=partial, corrections=corrections, matched=matched)
+
+
+def load_deferred(hits: list[Hit]) -> None:
+    """Fetch the fields ranking leaves out (summary, source) for the hits shown, in one query."""
+    rows = {
+        pk: (summary, source, source_id)
+        for pk, summary, source, source_id in SearchDocument.objects.filter(
+            id__in=[h.document.pk for h in hits]
+        ).values_list("id", "summary", "source", "source_id")
+    }
+    for hit in hits:
+        hit.document.summary, hit.document.source, hit.document.source_id = rows.get(hit.document.pk, ("", "", ""))
 
 
 def _holds(terms: set[str], group: Group) -> float:
@@ -270,9 +314,16 @@ def _weight(fields: dict[str, set[str]], group: Group) -> float:
     """The group's best field weight; for a word matched only through the words inside it, each inner
     word counts with the best field it occurs in (企业 in the title and 信用 in a field title beat 企业 alone)."""
     full = max((WEIGHTS[name] * _holds(fields[name], group) for name in TERM_FIELDS), default=0.0)
+    full = max(full, DOMAIN_WEIGHT * _holds(fields["domain"], group))
     if not group.parts or full >= WEIGHTS["title_terms"]:
         return full
-    inner = sum(max((WEIGHTS[n] for n in TERM_FIELDS if p in fields[n]), default=0.0) for p in group.parts)
+    inner = sum(
+        max(
+            max((WEIGHTS[n] for n in TERM_FIELDS if p in fields[n]), default=0.0),
+            DOMAIN_WEIGHT * (p in fields["domain"]),
+        )
+        for p in group.parts
+    )
     return max(full, inner / len(group.parts))
 
 
@@ -283,8 +334,9 @@ def _in_title(fields: dict[str, set[str]], group: Group) -> bool:
     return bool(group.parts) and all(p in title for p in group.parts)
 
 
-def _score(document: SearchDocument, query: str, groups: list[Group], idf: dict[int, float]) -> Hit:
+def _score(document: SearchDocument, folded_query: str, groups: list[Group], idf: dict[int, float]) -> Hit:
     fields = {name: set(getattr(document, name).split()) for name in TERM_FIELDS}
+    fields["domain"] = cache.domain_words(document.domains)
     parts: dict[str, float] = {}
     matched_in_title = 0
     for i, group in enumerate(groups):
@@ -293,9 +345,7 @@ def _score(document: SearchDocument, query: str, groups: list[Group], idf: dict[
             parts[f"词:{group.word}"] = round(idf[i] * weight, 3)
         if _in_title(fields, group):
             matched_in_title += 1
-    folded_query = "".join(analysis.fold(query).split())
-    folded_title = analysis.fold(document.title)
-    if folded_query and folded_query in folded_title:
+    if folded_query and folded_query in analysis.fold(document.title):
         parts["短语"] = 8.0
     elif groups and matched_in_title == len(groups):
         parts["短语"] = 4.0

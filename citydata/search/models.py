@@ -79,3 +79,24 @@ class SearchQuery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.text} ({self.results})"
+
+
+class SearchClick(models.Model):
+    """A result someone opened from a search (the page's links and the API's `click_url` go through a signed
+    redirect): which dataset, at which position, for which logged search. Operators read click-through by
+    position from these."""
+
+    query = models.ForeignKey(
+        SearchQuery, on_delete=models.CASCADE, null=True, blank=True, related_name="clicks", verbose_name=_("搜索")
+    )
+    slug = models.CharField(_("数据集"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("位置"))  # 1 is the first result
+    source = models.CharField(_("来源"), max_length=10, default="page")  # page or api
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("搜索点击")
+        verbose_name_plural = _("搜索点击")
+
+    def __str__(self) -> str:
+        return f"{self.slug} #{self.position}"

@@ -1,10 +1,12 @@
-"""Changes operators make to search: the synonym table (audited), and the query log searches write."""
+"""Changes operators make to search: the synonym table (audited), and the query and click logs searches write."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,7 +15,7 @@ from citydata.accounts import authz
 from citydata.accounts.models import User
 from citydata.errors import DomainError
 from citydata.search import analysis
-from citydata.search.models import SearchQuery, Synonym
+from citydata.search.models import SearchClick, SearchQuery, Synonym
 from citydata.security import audit
 
 
@@ -60,11 +62,51 @@ def synonym_delete(*, by: User, synonym: Synonym) -> None:
     synonym.delete()
 
 
-def log_query(text: str, results: int, source: str) -> None:
-    SearchQuery.objects.create(text=analysis.fold(text).strip()[:100], results=results, source=source[:10])
+CLICK_SALT = "citydata.search.click"
+CLICK_MAX_AGE = 7 * 24 * 3600  # seconds a result link counts clicks; older links still lead to the dataset
+
+
+def log_query(text: str, results: int, source: str) -> SearchQuery:
+    return SearchQuery.objects.create(text=analysis.fold(text).strip()[:100], results=results, source=source[:10])
+
+
+def click_token(*, query_id: int | None, slug: str, position: int, source: str) -> str:
+    """The signed value of a result link (`/search/click/?t=…`): it names the dataset, so the redirect can only
+    lead to a dataset page, and it cannot be forged to invent clicks."""
+    return signing.dumps([query_id, slug, position, source[:1]], salt=CLICK_SALT, compress=False)
+
+
+@dataclass(frozen=True)
+class Click:
+    slug: str
+    recorded: bool
+
+
+def click_record(*, token: str) -> Click:
+    """Count a click on a search result and say where it leads. A link older than CLICK_MAX_AGE still leads to
+    its dataset but is not counted (it was bookmarked or shared, not clicked from a search)."""
+    recorded = True
+    try:
+        query_id, slug, position, source = signing.loads(token, salt=CLICK_SALT, max_age=CLICK_MAX_AGE)
+    except signing.SignatureExpired:
+        query_id, slug, position, source = signing.loads(token, salt=CLICK_SALT)
+        recorded = False
+    except (signing.BadSignature, ValueError, TypeError):
+        raise DomainError(_("这个搜索结果链接无效。"), code="invalid_click") from None
+    if not isinstance(slug, str) or not slug or "/" in slug or "\\" in slug or not isinstance(position, int):
+        raise DomainError(_("这个搜索结果链接无效。"), code="invalid_click")
+    if not 1 <= position <= 1000:
+        raise DomainError(_("这个搜索结果链接无效。"), code="invalid_click")
+    if recorded:
+        query = SearchQuery.objects.filter(pk=query_id).first() if isinstance(query_id, int) else None
+        SearchClick.objects.create(
+            query=query, slug=slug[:100], position=position, source="api" if source == "a" else "page"
+        )
+    return Click(slug=slug, recorded=recorded)
 
 
 def prune_queries() -> int:
-    """Query logs follow the call logs' retention."""
+    """Query and click logs follow the call logs' retention."""
     cutoff = timezone.now() - dt.timedelta(days=settings.CALL_LOG_DAYS)
+    SearchClick.objects.filter(created_at__lt=cutoff).delete()
     return SearchQuery.objects.filter(created_at__lt=cutoff).delete()[0]

@@ -1,11 +1,14 @@
-"""Operators' search page: the synonym table (edit, add, remove) and what people searched for."""
+"""Operators' search page (the synonym table, what people searched for and what they opened), the suggestions
+under the search box, and the redirect that counts clicks on results."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from citydata.accounts import authz
@@ -78,3 +81,11 @@ def suggest_view(request):
         "search/suggest.html",
         {"hits": hits, "groups": results.groups if results else [], "query": text},
     )
+
+
+@never_cache
+def click_view(request):
+    """A search result's link: count the click (signed: dataset, position, search) and go to the dataset. Plain
+    links, so it works without JavaScript; the target is always a dataset page, never an address from the URL."""
+    click = services.click_record(token=(request.GET.get("t") or "")[:500])
+    return redirect(reverse("catalog:dataset_detail", args=[click.slug]))
