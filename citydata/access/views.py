@@ -317,28 +317,35 @@ def panel_new_view(request, number: str):
         raise DomainError(_("只有评估中的申请可以提交专家议事。"), code="invalid_transition")
     initial = {"subject": _("关于申请 %(n)s 的专家议事") % {"n": application.number}}
     form = forms.PanelForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            panel = services.panel_create(
-                by=request.user,
-                subject=data["subject"],
-                question=data["question"],
-                members=list(data["experts"]),
-                workdays=data["workdays"],
-                application=application,
-            )
-        except DomainError as exc:
-            refuse_on(form, exc)
-        else:
-            messages.success(request, _("专家议事已发起，已通知所选专家。"))
-            return redirect("access:panel", pk=panel.pk)
+    if request.method == "POST" and (created := _panel_from(request, form, application=application)):
+        return created
     return render(
         request,
         "access/panel_new.html",
         {"application": application, "form": form, "items": list(application.items.select_related("dataset"))},
         status=400 if form.errors else 200,
     )
+
+
+def _panel_from(request, form, **subject):
+    """Form the panel a valid form describes, on an application or a dataset; None (errors on the form) if refused."""
+    if not form.is_valid():
+        return None
+    data = form.cleaned_data
+    try:
+        panel = services.panel_create(
+            by=request.user,
+            subject=data["subject"],
+            question=data["question"],
+            members=list(data["experts"]),
+            workdays=data["workdays"],
+            **subject,
+        )
+    except DomainError as exc:
+        refuse_on(form, exc)
+        return None
+    messages.success(request, _("专家议事已发起，已通知所选专家。"))
+    return redirect("access:panel", pk=panel.pk)
 
 
 @login_required
@@ -416,20 +423,10 @@ def dispute_panel_view(request):
     authz.authorize(request.user, "panel.create")
     initial = {"dataset": request.GET.get("dataset", "")[:100], "subject": _("分级分类争议")}
     form = forms.DisputePanelForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            panel = services.panel_create(
-                by=request.user,
-                subject=data["subject"],
-                question=data["question"],
-                members=list(data["experts"]),
-                workdays=data["workdays"],
-                dataset=data["dataset"],
-            )
-        except DomainError as exc:
-            refuse_on(form, exc)
-        else:
-            messages.success(request, _("专家议事已发起，已通知所选专家。"))
-            return redirect("access:panel", pk=panel.pk)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and (created := _panel_from(request, form, dataset=form.cleaned_data["dataset"]))
+    ):
+        return created
     return render(request, "access/panel_dispute.html", {"form": form}, status=400 if form.errors else 200)
