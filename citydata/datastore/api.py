@@ -161,7 +161,9 @@ def list_records(request, slug: str):
             "dataset": dataset.slug,
             "version": version.number,
             "columns": records.result_columns(query, version.columns, page.names),
-            "items": [{n: _json_value(v) for n, v in zip(page.names, row, strict=True)} for row in page.rows],
+            "items": [
+                {n: _json_value(v) for n, v in zip(page.names, row, strict=True)} for row in _marked(version, page)
+            ],
             "next": page.next_cursor,
             "total": page.total,
             "total_exact": page.total_exact,
@@ -171,6 +173,17 @@ def list_records(request, slug: str):
     ).encode()
     metering.log(meter, rows=len(page.rows), size=len(body), status=200, **logged)
     return HttpResponse(body, content_type="application/json; charset=utf-8")
+
+
+def _marked(version: DataVersion, page) -> list:
+    """A page read through a grant carries the recipient's watermark, as its file exports do."""
+    if version.grant is None:
+        return page.rows
+    from citydata.privacy import watermark
+
+    types = {c["name"]: c.get("type") for c in version.columns}
+    marker = watermark.Watermarker(version.grant.watermark_key(), [types.get(n) for n in page.names])
+    return list(marker.rows(page.rows))
 
 
 def _export(request, dataset: Dataset, version: DataVersion, path: str, fmt: str, done):

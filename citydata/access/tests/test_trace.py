@@ -68,3 +68,18 @@ def test_department_exports_carry_no_marks(client, conditional, people, tmp_path
     exported = client.get(RECORDS, {"_format": "csv"})
     body = list(csv.reader(io.StringIO(b"".join(exported.streaming_content).decode())))[1:]
     assert all(len(r[4].split(".")[-1]) <= 2 for r in body)
+
+
+def test_json_pages_through_a_grant_are_marked_too(client, granted, apply, people, conditional):
+    from citydata.privacy import watermark
+
+    _application, grant, secret = granted
+    decoy, _decoy_secret = _second_grant(apply, people)
+    _bigger_version(conditional)
+    items = []
+    for offset in (0, 200, 400):
+        page = client.get(RECORDS, {"_size": "200", "_offset": str(offset)}, HTTP_AUTHORIZATION=f"Bearer {secret}")
+        items += page.json()["items"]
+    assert len(items) == 600 and any(len(str(i["用电量"]).split(".")[-1]) > 2 for i in items)
+    verdict = watermark.detect([[i["户号"], i["用电量"]] for i in items[::5]], watermark.candidates_for("power"))
+    assert verdict.outcome == "identified" and verdict.recipient.startswith(f"授权 #{grant.pk} ")
