@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ipaddress
 
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -65,7 +64,7 @@ def grant_for(user, api_key, dataset, ip: str | None) -> tuple[Grant, list[str]]
     if not allowed:
         raise _refuse(_("当前 IP 地址不在该授权的白名单内。"), "ip_not_allowed", dataset)
     grant = allowed[0]
-    used = GrantUsage.objects.filter(grant=grant, day=today).aggregate(rows=Sum("rows"))["rows"] or 0
+    used = GrantUsage.objects.filter(grant=grant, day=today).values_list("rows", flat=True).first() or 0
     if used >= grant.daily_rows:
         raise TooManyRequests(
             _("已达到该授权每日 %(n)s 行的调用上限，请明天再试或联系数据提供部门调整。") % {"n": grant.daily_rows},

@@ -37,7 +37,7 @@ from citydata.access.models import (
 from citydata.accounts import authz
 from citydata.accounts.models import ApiKey, Department, Organisation, Role, RoleAssignment, Stage, User
 from citydata.accounts.notify import notify
-from citydata.accounts.services.apikeys import API_KEY_PREFIX, _key_digest
+from citydata.accounts.services.apikeys import issue_key
 from citydata.catalog.models import Dataset, DatasetStatus, OpenType
 from citydata.errors import DomainError, Forbidden
 from citydata.security import audit
@@ -546,12 +546,6 @@ PLACEHOLDERS = (
 )
 
 
-def _grant_key(holder: User, label: str) -> tuple[ApiKey, str]:
-    prefix = secrets.token_hex(4)
-    secret = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    return ApiKey.objects.create(user=holder, name=label[:60], prefix=prefix, digest=_key_digest(secret)), secret
-
-
 def _grant_create(
     *,
     by: User | None,
@@ -564,7 +558,7 @@ def _grant_create(
     organisation: Organisation | None = None,
     standing: bool = False,
 ) -> tuple[Grant, str]:
-    key, secret = _grant_key(holder, _("数据授权密钥"))
+    key, secret = issue_key(holder, _("数据授权密钥"))
     grant = Grant.objects.create(
         application=application,
         holder=holder,

@@ -6,6 +6,7 @@ from citydata.accounts.services.apikeys import (
     apikey_authenticate,
     apikey_create,
     apikey_revoke,
+    issue_key,
 )
 from citydata.accounts.services.departments import (
     department_create,
@@ -51,6 +52,7 @@ __all__ = [
     "apikey_authenticate",
     "apikey_create",
     "apikey_revoke",
+    "issue_key",
     "code_send",
     "department_create",
     "duty_assign",

@@ -37,10 +37,17 @@ def apikey_create(*, by: User, name: str) -> tuple[ApiKey, str]:
         raise DomainError(_("请为密钥起一个1至60个字的名称。"), code="invalid_name", details={"field": "name"})
     if by.api_keys.filter(revoked_at__isnull=True).count() >= 20:
         raise DomainError(_("每个账号最多保留20个有效密钥，请先撤销不用的密钥。"), code="too_many_keys")
+    key, secret = issue_key(by, name)
+    audit.record(by, "apikey.create", key)
+    return key, secret
+
+
+def issue_key(user: User, name: str) -> tuple[ApiKey, str]:
+    """A new key of `user` and its secret, without the checks of a personal key (a grant's key is issued by
+    the grant's service, which authorises it). Only the digest is stored."""
     prefix = secrets.token_hex(4)
     secret = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    key = ApiKey.objects.create(user=by, name=name, prefix=prefix, digest=_key_digest(secret))
-    audit.record(by, "apikey.create", key)
+    key = ApiKey.objects.create(user=user, name=name[:60], prefix=prefix, digest=_key_digest(secret))
     return key, secret
 
 
