@@ -97,7 +97,9 @@ def _preview(request, dataset: Dataset) -> dict | None:
     query = records.Query(size=5)
     try:
         path = str(get_storage().local_path(version.data_key))
-        page = records.run(query, path, version.columns, version.point, row_count=version.row_count)
+        page = records.run(
+            query, path, version.columns, version.point, row_count=version.row_count, layout=records.layout_of(version)
+        )
     except (DomainError, FileNotFoundError):
         return None
     return {"version": version, "columns": version.columns, "rows": page.rows}

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
+import orjson
 from django.conf import settings
 from django.db.models import F
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
@@ -152,25 +153,25 @@ def list_records(request, slug: str):
                 meter, rows=rows, size=size, status=200, **logged
             ))  # fmt: skip
         query = records.parse(request.GET, version.columns, version.point, max_size=settings.RECORDS_MAX_PAGE)
-        page = records.run(query, path, version.columns, version.point, row_count=version.row_count)
+        page = records.run(
+            query, path, version.columns, version.point, row_count=version.row_count, layout=records.layout_of(version)
+        )
     except DomainError as exc:
         metering.log(meter, rows=0, size=0, status=exc.status, **logged)
         raise
-    body = json.dumps(
+    # orjson writes dates as ISO 8601 and NaN/Infinity (1/0 in SQL, NaN in a source file) as null, in C
+    body = orjson.dumps(
         {
             "dataset": dataset.slug,
             "version": version.number,
             "columns": records.result_columns(query, version.columns, page.names),
-            "items": [
-                {n: _json_value(v) for n, v in zip(page.names, row, strict=True)} for row in _marked(version, page)
-            ],
+            "items": [dict(zip(page.names, row, strict=True)) for row in _marked(version, page)],
             "next": page.next_cursor,
             "total": page.total,
             "total_exact": page.total_exact,
         },
-        ensure_ascii=False,
         default=str,
-    ).encode()
+    )
     metering.log(meter, rows=len(page.rows), size=len(body), status=200, **logged)
     return HttpResponse(body, content_type="application/json; charset=utf-8")
 

@@ -196,6 +196,31 @@ def cluster(con, source: Path, target: Path, keys: list[str]) -> None:
     )
 
 
+MAX_ZONES = 50_000  # values of the first cluster key a layout lists; more would make it a second file
+
+
+def zones_of(con, path: Path, keys: list[str]) -> dict:
+    """Where each value of the first cluster key sits in a clustered file: its rows are positions [start, end),
+    and the first `filled` of them have the second key set (NULLs sort last), in that key's order. Read from the
+    written file itself; an empty dict when a value's rows are not contiguous (then the file is not what its
+    keys say, and readers take the general path)."""
+    first = infer._q(keys[0])
+    second = f"count({infer._q(keys[1])})" if len(keys) > 1 else "count(*)"
+    rows = con.execute(
+        f"SELECT {first}, min(file_row_number), max(file_row_number), count(*), {second} "  # noqa: S608
+        f"FROM read_parquet({_literal(str(path))}, file_row_number=true) WHERE {first} IS NOT NULL GROUP BY 1"
+    ).fetchall()
+    if len(rows) > MAX_ZONES:
+        return {}
+    zones = {}
+    for value, start, last, count, filled in rows:
+        if last - start + 1 != count:
+            logger.warning("clustered file %s is not ordered by %s; no layout kept", path.name, keys[0])
+            return {}
+        zones[str(value)] = [start, last + 1, filled]
+    return {"keys": keys[:2], "zones": zones}
+
+
 def _cluster_version(version_id: int, keys: list[str], work: Path, con) -> None:
     """The ready version is already served (or publishable) in file order; swap in the clustered file when it
     is written. Readers see one file or the other, both whole; keyset tokens name their file, so a token from
@@ -208,13 +233,17 @@ def _cluster_version(version_id: int, keys: list[str], work: Path, con) -> None:
     key = version.data_key.removesuffix(".parquet") + "-c.parquet"
     try:
         cluster(con, storage.local_path(version.data_key), target, keys)
+        types = {c["name"]: c["type"] for c in version.columns}
+        layout = zones_of(con, target, keys) if types.get(keys[0]) == "string" else {}
         size = storage.put(target, key)
     except (duckdb.Error, OSError):
         logger.warning("clustering version %s failed; it stays in file order", version_id, exc_info=True)
         return
+    if layout:
+        layout["file"] = key
     with transaction.atomic():
         swapped = DataVersion.objects.filter(pk=version_id, data_key=version.data_key).update(
-            data_key=key, data_size=size, cluster_keys=keys
+            data_key=key, data_size=size, cluster_keys=keys, layout=layout
         )
     if not swapped:
         storage.delete(key)

@@ -53,6 +53,9 @@ class DataVersion(models.Model):
     data_key = models.CharField(max_length=300, blank=True)
     data_size = models.BigIntegerField(_("数据文件大小"), default=0)
     cluster_keys = models.JSONField(_("聚簇列"), default=list, blank=True)  # the file is ordered by these
+    # Where each value of the first cluster key sits in the clustered file (records.Zones); it names the file it
+    # describes, so a version whose file is rewritten (masking, compaction) simply has no usable layout.
+    layout = models.JSONField(_("文件布局"), default=dict, blank=True)
 
     phase = models.CharField(_("阶段"), max_length=40, blank=True)
     progress = models.PositiveSmallIntegerField(_("进度"), default=0)

@@ -41,6 +41,7 @@ BUCKETS = ("hour", "day", "month", "year")
 AGGREGATES = {"count", "count_distinct", "sum", "avg", "min", "max"}
 MAX_IN = 500
 ROW = "_row"  # the position of a row in the version's file: the last tie-breaker of every sort
+LAYOUTS_KEPT = 256  # clustered files whose layout a process keeps in memory
 
 
 class QueryError(DomainError):
@@ -351,9 +352,15 @@ def _where(query: Query, columns: list[dict], point: dict) -> tuple[list[str], l
     return clauses, args
 
 
+def _row_descending(sort: list[tuple[str, bool]]) -> bool:
+    """Ties are broken by file position in the direction of the last sort key: in a file clustered by a key, a
+    sort on it in either direction is then the file order forwards or backwards (see `_slice`)."""
+    return bool(sort) and sort[-1][1]
+
+
 def _after(sort: list[tuple[str, bool]], values: list[Any]) -> tuple[str, list[Any]]:
     """Rows after the cursor under ORDER BY sort…, _row with NULLs last: an OR of prefixes."""
-    keys = [*sort, (ROW, False)]
+    keys = [*sort, (ROW, _row_descending(sort))]
     ors: list[str] = []
     args: list[Any] = []
     for i, (name, desc) in enumerate(keys):
@@ -385,7 +392,8 @@ def compile_select(query: Query, path: str, columns: list[dict], point: dict) ->
         clauses.append(clause)
         args += more
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-    order = [f"{_q(n)} {'DESC' if d else 'ASC'} NULLS LAST" for n, d in query.sort] + [f"{ROW} ASC"]
+    row_order = "DESC" if _row_descending(query.sort) else "ASC"
+    order = [f"{_q(n)} {'DESC' if d else 'ASC'} NULLS LAST" for n, d in query.sort] + [f"{ROW} {row_order}"]
     keys = [n for n, _d in query.sort if n not in names]
     select = ", ".join([*(_q(n) for n in names), *(_q(k) for k in keys), f"file_row_number AS {ROW}"])
     # In file order a scan already yields rows by position: no sort, so a deep offset only skips rows.
@@ -506,14 +514,21 @@ def run_groups(query: Query, path: str, columns: list[dict], point: dict) -> Pag
     return Page(names, fetched[: query.size], None, total, True)
 
 
-def run(query: Query, path: str, columns: list[dict], point: dict, *, row_count: int) -> Page:
+def run(
+    query: Query, path: str, columns: list[dict], point: dict, *, row_count: int, layout: dict | None = None
+) -> Page:
+    """One page of rows. `layout` (`layout_of`) describes a clustered file; a page it can locate is read by
+    position (`_slice`)."""
     if query.group_by:
         return run_groups(query, path, columns, point)
     if query.after is not None and query.after_tag != file_tag(path):
         raise _error(_("_next 令牌无效或已过期，请从第一页重新开始。"), "_next")
-    sql, args, names = compile_select(query, path, columns, point)
     cur = connection()
     try:
+        page = _slice(cur, query, path, columns, layout) if layout else None
+        if page is not None:
+            return page
+        sql, args, names = compile_select(query, path, columns, point)
         fetched = cur.execute(sql, args).fetchall()
         has_more = len(fetched) > query.size
         fetched = fetched[: query.size]
@@ -535,3 +550,97 @@ def run(query: Query, path: str, columns: list[dict], point: dict, *, row_count:
         raise QueryError(_("查询无法执行：%(reason)s") % {"reason": str(exc).splitlines()[0][:200]}) from None
     finally:
         cur.close()
+
+
+# --- pages located by the layout of a clustered file --------------------------------------------------------------
+
+
+class _Layouts:
+    """Layouts of clustered files, by file: a file never changes, so an entry never goes stale."""
+
+    def __init__(self) -> None:
+        self.items: OrderedDict[str, dict] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, version) -> dict:
+        key = version.data_key
+        with self.lock:
+            found = self.items.get(key)
+        if found is None:
+            from citydata.datastore.models import DataVersion
+
+            stored = DataVersion.objects.filter(pk=version.pk).values_list("layout", flat=True).first() or {}
+            found = stored if stored.get("file") == key and stored.get("zones") else {}
+            with self.lock:
+                self.items[key] = found
+                while len(self.items) > LAYOUTS_KEPT:
+                    self.items.popitem(last=False)
+        return found
+
+
+_layouts = _Layouts()
+
+
+def layout_of(version) -> dict:
+    """The layout of a version's clustered file (`ingest.zones_of`), or {} when its file has none."""
+    if not version.cluster_keys or not version.data_key:
+        return {}
+    return _layouts.get(version)
+
+
+def _slice(cur, query: Query, path: str, columns: list[dict], layout: dict) -> Page | None:
+    """A page of `key = value` sorted on the second cluster key, read by position.
+
+    The file is ordered by (first key, second key NULLS LAST), so a value's rows are one range of positions and
+    within it the second key ascends, its NULLs last. With ties broken by position in the sort's direction
+    (`_row_descending`), the ascending order is that range forwards; the descending one is the filled part
+    backwards, then the NULLs backwards. A page is then one or two position ranges: no scan, no sort, and an
+    exact total. Anything else (other filters, other sorts, text search, places) returns None."""
+    keys = layout["keys"]
+    if not query.sort or query.q or query.bbox or query.near or len(query.filters) != 1:
+        return None  # unsorted, DuckDB's scan stops at the first rows it needs: cheaper than reading a row group
+    name, op, value = query.filters[0]
+    second = keys[1] if len(keys) > 1 else None
+    if name != keys[0] or op != "exact" or len(query.sort) != 1 or query.sort[0][0] != second:
+        return None
+    names = query.fields or [c["name"] for c in columns]
+    descending = query.sort[0][1]
+    start, end, filled = layout["zones"].get(str(value), (0, 0, 0))
+    filled_end = start + filled
+
+    def index_of(position: int) -> int:
+        if not descending:
+            return position - start
+        return filled_end - 1 - position if position < filled_end else filled + end - 1 - position
+
+    first = query.offset
+    if query.after is not None:
+        position = query.after[-1]
+        if not start <= position < end:
+            return None  # a token from another query: the general path decides what follows it
+        first = index_of(position) + 1
+    last = min(first + query.size + 1, end - start)  # one more than the page, to know whether another follows
+    ranges = []
+    if first < last and not descending:
+        ranges.append((start + first, start + last - 1))
+    elif first < last:
+        if first < filled:
+            ranges.append((filled_end - min(last, filled), filled_end - 1 - first))
+        if last > filled:
+            ranges.append((end - (last - filled), end - 1 - (max(first, filled) - filled)))
+    extra = [second] if second not in names else []
+    select = ", ".join([*(_q(n) for n in names), *(_q(k) for k in extra), f"file_row_number AS {ROW}"])
+    fetched: list[tuple] = []
+    for low, high in ranges:
+        fetched += cur.execute(
+            f"SELECT {select} FROM {_source(path)} WHERE file_row_number BETWEEN ? AND ?",  # noqa: S608
+            [low, high],
+        ).fetchall()
+    fetched.sort(key=lambda row: index_of(row[-1]))
+    has_more = len(fetched) > query.size
+    fetched = fetched[: query.size]
+    next_cursor = None
+    if has_more:
+        row = fetched[-1]
+        next_cursor = encode_cursor([row[(names + extra).index(second)], row[-1], file_tag(path)])
+    return Page(names, [row[: len(names)] for row in fetched], next_cursor, end - start, True)

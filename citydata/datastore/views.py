@@ -158,7 +158,9 @@ def data_page(request, slug: str):
         if query.group_by:
             raise records.QueryError(_("分组统计请使用接口或图表。"))
         path = str(get_storage().local_path(version.data_key))
-        page = records.run(query, path, version.columns, version.point, row_count=version.row_count)
+        page = records.run(
+            query, path, version.columns, version.point, row_count=version.row_count, layout=records.layout_of(version)
+        )
         if version.grant is not None:  # read through a grant in the browser: it counts on the grant's usage
             version.grant.record_use(len(page.rows), 0)
     except records.QueryError as exc:
