@@ -16,6 +16,8 @@ handler404 = "citydata.portal.views.error_404"
 handler500 = "citydata.portal.views.error_500"
 
 urlpatterns = [
+    # First: every data call is resolved before the hundreds of page patterns are tried.
+    path("api/v1/", api.urls),
     path("", include("citydata.portal.urls")),
     path("", include("citydata.accounts.urls")),
     path("", include("citydata.catalog.urls")),
@@ -27,7 +29,6 @@ urlpatterns = [
     path("", include("citydata.engagement.urls")),
     path("", include("citydata.privacy.urls")),
     path("security/", include("citydata.security.urls")),
-    path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
