@@ -1,7 +1,7 @@
 """Search relevance on the demo catalog and search API latency on a generated catalog of 100,000 datasets.
 
-    python benchmarks/bench_search.py [--relevance] [--latency [--docs 100000] [--rounds 3] [--reuse]] [--no-postgres]
-                                      [--fresh] [--failures]
+    python benchmarks/bench_search.py [--relevance] [--latency [--docs 100000] [--rounds 3] [--reuse] [--cpu]]
+                                      [--no-postgres] [--fresh] [--failures]
 
 Relevance ranks every query of `benchmarks/search_queries.tsv` (graded judgments: 3 the exact dataset, 2 clearly
 relevant, 1 partly relevant) with four systems:
@@ -21,6 +21,10 @@ Latency generates a seeded catalog (district × department topic × aspect × ye
 ORM into a scratch database, times `reindex_all()`, then measures `GET /api/v1/search?q=…` (facets included)
 over HTTP against `citydata serve --no-worker` on 127.0.0.1: one warm-up pass, then `--rounds` passes of about
 50 queries, one client, keep-alive. Everything generated goes under `--data-dir` (default /tmp/searchbench).
+
+`--cpu` times the same requests in-process instead, through Django's test client: two warm-up passes, then
+`--rounds` passes, each request's CPU time in its own thread (`time.thread_time`, SQLite's work included) and its
+wall time. On a machine shared with other work, wall time mostly measures waiting for a core; CPU time does not.
 """
 
 from __future__ import annotations
@@ -48,8 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 QUERIES = ROOT / "benchmarks" / "search_queries.tsv"
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-PG_DEMO_DB = "citydata_searchbench_demo"
-PG_SYNTH_DB = "citydata_searchbench_synth"
+PG_PREFIX = "citydata_searchbench"  # scratch databases <prefix>_demo and <prefix>_synth (--pg-prefix)
 SYSTEMS = {
     "sqlite": "CityData · SQLite",
     "postgres": "CityData · PostgreSQL",
@@ -518,9 +521,10 @@ def relevance(args) -> dict:
     catalog = result["catalog"]
     notes = [f"demo catalog: {len(catalog)} published datasets" + (f" (built in {built:.0f} s)" if built else "")]
     if args.postgres and postgres_available():
-        url = f"{PG_SERVER}/{PG_DEMO_DB}"
+        pg_db = f"{args.pg_prefix}_demo"
+        url = f"{PG_SERVER}/{pg_db}"
         var = data / "var-demo-pg"
-        built = ensure_demo(var, url, pg_db=PG_DEMO_DB, fresh=args.fresh)
+        built = ensure_demo(var, url, pg_db=pg_db, fresh=args.fresh)
         result = run_worker("rank", _env(var, url), data / "rank-postgres.json")
         rankings["postgres"], engine_ms["postgres"] = result["rankings"], result["ms"]
         if built:
@@ -695,6 +699,73 @@ def _measure(var: Path, database_url: str, queries: dict[str, list[str]], rounds
     return {"timings": timings, "totals": totals, "errors": errors, "queries": queries}
 
 
+def worker_cpu(out: Path, queries_file: Path, rounds: int) -> None:
+    """Every latency query through the test client in this process: CPU and wall milliseconds per request."""
+    _django()
+    from django.test import Client
+
+    queries = json.loads(queries_file.read_text(encoding="utf-8"))
+    client = Client(HTTP_HOST="127.0.0.1")
+    cpu: dict[str, list[float]] = defaultdict(list)
+    wall: dict[str, list[float]] = defaultdict(list)
+    totals: dict[str, int] = {}
+    estimated: dict[str, bool] = {}
+    load = [os.getloadavg()[0]]
+    for round_no in range(rounds + 2):  # two warm-up passes: jieba, the caches and SQLite's pages load once
+        for cls, qs in queries.items():
+            for q in qs:
+                started_cpu, started = time.thread_time(), time.perf_counter()
+                response = client.get("/api/v1/search", {"q": q, "size": 20})
+                spent_cpu, spent = time.thread_time() - started_cpu, time.perf_counter() - started
+                if response.status_code != 200:
+                    raise RuntimeError(f"{q}: {response.status_code} {response.content[:200]!r}")
+                if round_no >= 2:
+                    cpu[cls].append(spent_cpu * 1000)
+                    wall[cls].append(spent * 1000)
+                    body = response.json()
+                    totals[q], estimated[q] = body["total"], bool(body.get("facets_estimated"))
+    load.append(os.getloadavg()[0])
+    out.write_text(
+        json.dumps({"cpu": cpu, "wall": wall, "totals": totals, "estimated": estimated, "load": load}),
+        encoding="utf-8",
+    )
+
+
+def cpu_latency(args) -> None:
+    """The latency queries timed in-process (CPU and wall) on the SQLite catalog the latency part built."""
+    data = Path(args.data_dir)
+    var = data / "var-synth-sqlite"
+    loaded = data / "load-SQLite.json"
+    if not loaded.exists() or _published_count_sqlite(var) < args.docs:
+        raise SystemExit(f"no complete generated catalog under {data}: run --latency first")
+    subprocess.run([str(BIN / "citydata"), "migrate", "-v0"], env=_env(var), check=True)  # noqa: S603
+    load = json.loads(loaded.read_text(encoding="utf-8"))
+    queries = {**LATENCY_QUERIES, "exact title": load["titles"][:6]}
+    queries_file = data / "cpu-queries.json"
+    queries_file.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
+    env = {**_env(var), "CITYDATA_RATE_ANON_PER_MINUTE": "100000000"}
+    result = run_worker("cpu", env, data / "cpu.json", "--queries", str(queries_file), "--rounds", str(args.rounds))
+    requests = sum(len(v) for v in result["cpu"].values())
+    print(
+        f"\n## Search API in-process, SQLite ({args.docs:,} generated datasets, {requests} requests, "
+        f"load average {result['load'][0]:.1f} → {result['load'][1]:.1f})\n"
+    )
+    print("| query class | requests | CPU p50 ms | CPU p95 ms | CPU mean ms | wall p50 ms | wall p95 ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    classes = list(result["cpu"])
+    for cls in [*classes, "all"]:
+        chosen = classes if cls == "all" else [cls]
+        cpu = [v for c in chosen for v in result["cpu"][c]]
+        wall = [v for c in chosen for v in result["wall"][c]]
+        print(
+            f"| {cls} | {len(cpu)} | {_pct(cpu, 0.5):.1f} | {_pct(cpu, 0.95):.1f} | {statistics.mean(cpu):.1f} | "
+            f"{_pct(wall, 0.5):.1f} | {_pct(wall, 0.95):.1f} |"
+        )
+    estimated = sorted(q for q, flag in result["estimated"].items() if flag)
+    if estimated:
+        print("\nFacet counts estimated (more matches than are counted exactly): " + ", ".join(estimated))
+
+
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(p * len(ordered)) - 1))]
@@ -705,7 +776,8 @@ def latency(args) -> None:
     data.mkdir(parents=True, exist_ok=True)
     backends = [("SQLite", data / "var-synth-sqlite", "", "")]
     if args.postgres and postgres_available():
-        backends.append(("PostgreSQL", data / "var-synth-pg", f"{PG_SERVER}/{PG_SYNTH_DB}", PG_SYNTH_DB))
+        pg_db = f"{args.pg_prefix}_synth"
+        backends.append(("PostgreSQL", data / "var-synth-pg", f"{PG_SERVER}/{pg_db}", pg_db))
     results = {}
     for label, var, url, pg_db in backends:
         loaded = data / f"load-{label}.json"
@@ -777,20 +849,31 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="Latency: measure the generated catalog of the last run if it is complete"
     )
+    parser.add_argument(
+        "--cpu", action="store_true", help="Latency: time the requests in-process (CPU and wall) instead of over HTTP"
+    )
     parser.add_argument("--failures", action="store_true", help="List the queries CityData answers badly")
     parser.add_argument("--data-dir", default="/tmp/searchbench", help="Scratch data (never committed)")
     parser.add_argument("--demo-var", default="/tmp/searchbench-var", help="CITYDATA_VAR_DIR of the SQLite demo")
-    parser.add_argument("--worker", choices=("rank", "load"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--pg-prefix", default=PG_PREFIX, help="PostgreSQL scratch databases: <prefix>_demo and <prefix>_synth"
+    )
+    parser.add_argument("--worker", choices=("rank", "load", "cpu"), help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--queries", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker == "rank":
         return worker_rank(Path(args.out))
     if args.worker == "load":
         return worker_load_synthetic(Path(args.out), args.docs, args.seed)
+    if args.worker == "cpu":
+        return worker_cpu(Path(args.out), Path(args.queries), args.rounds)
     both = not (args.relevance or args.latency)
     if args.relevance or both:
         relevance(args)
-    if args.latency or both:
+    if (args.latency or both) and args.cpu:
+        cpu_latency(args)
+    elif args.latency or both:
         latency(args)
 
 
