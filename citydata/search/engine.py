@@ -15,11 +15,12 @@ most WINDOW documents (the window is chosen by the backend's own relevance beyon
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import threading
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from django.utils import timezone
@@ -30,7 +31,6 @@ from citydata.search.models import SearchDocument, Synonym
 
 WINDOW = 200  # documents ranked in Python, chosen by the backend's relevance when more match (see docs/search.md)
 BROAD = 20  # a query whose every word is in more than BROAD × WINDOW documents takes its window from titles
-DEFERRED = ("summary", "source", "source_id", "indexed_at")  # not needed to rank; `load_deferred` fetches them
 MAX_GROUPS = 12
 VOCABULARY_TTL = 300.0  # seconds; the typo vocabulary is rebuilt from the index at most this often per process
 PREFIX_CREDIT = 0.6  # a pinyin prefix (gj… for 公交 or 公积金) is weaker evidence than a whole word
@@ -43,7 +43,6 @@ WEIGHTS = {
     "gram_terms": 2.0,
     "body_terms": 1.0,
 }
-TERM_FIELDS = tuple(WEIGHTS)
 # A domain is the catalog's classification of a dataset, so a query word naming it (信用 → 信用服务) is evidence
 # like a tag's, not like a department's name or a field title that many unrelated datasets share
 # (统一社会信用代码). Read from the document's domain codes at ranking time: nothing to reindex.
@@ -76,9 +75,48 @@ class Group:
         return frozenset(self.terms)
 
 
+@dataclass(slots=True)
+class IndexedDocument:
+    """A search document as ranking and result lists read it: loaded as plain values (a model instance per
+    candidate cost more than scoring it). `load_deferred` fills in the summary and source of the hits shown."""
+
+    id: int
+    kind: str
+    object_id: int
+    slug: str
+    title: str
+    department_code: str
+    department_name: str
+    domains: list[str]
+    open_type: str
+    formats: list[str]
+    frequency: str
+    views: int
+    downloads: int
+    updated: dt.datetime | None
+    title_terms: str
+    tag_terms: str
+    field_terms: str
+    org_terms: str
+    body_terms: str
+    pinyin_terms: str
+    gram_terms: str
+    summary: str = ""
+    source: str = ""
+    source_id: str = ""
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+DEFERRED = ("summary", "source", "source_id")  # not needed to rank; `load_deferred` fetches them for the hits shown
+LOADED = tuple(name for name in IndexedDocument.__dataclass_fields__ if name not in DEFERRED)
+
+
 @dataclass
 class Hit:
-    document: SearchDocument
+    document: IndexedDocument
     score: float
     parts: dict[str, float] = field(default_factory=dict)
 
@@ -273,11 +311,18 @@ def search(query: str) -> Results:
     if not ids and len(groups) > 1:
         ids = backend.match([[t for g in groups for t in g.terms]], WINDOW)
         partial = bool(ids)
-    documents = list(SearchDocument.objects.filter(id__in=id_list(ids)).defer(*DEFERRED)) if ids else []
+    rows = SearchDocument.objects.filter(id__in=id_list(ids)).values_list(*LOADED) if ids else []
+    documents = [IndexedDocument(*row) for row in rows]
     total = cache.total()
-    idf = {i: math.log(1 + (total - g.df + 0.5) / (g.df + 0.5)) for i, g in enumerate(groups)}
-    folded_query = "".join(analysis.fold(query).split())
-    hits = [_score(d, folded_query, groups, idf) for d in documents]
+    scoring = _Query(
+        folded="".join(analysis.fold(query).split()),
+        groups=groups,
+        idf={i: math.log(1 + (total - g.df + 0.5) / (g.df + 0.5)) for i, g in enumerate(groups)},
+        terms=frozenset().union(*(g.all_terms for g in groups)),
+        stems=tuple(dict.fromkeys(stem for g in groups for stem in g.stems)),
+        now=timezone.now(),
+    )
+    hits = [_score(d, scoring) for d in documents]
     hits.sort(key=lambda h: (-h.score, h.document.title, h.document.object_id))
     matched = len(ids)
     if matched >= WINDOW and len(groups) == 1 and not partial:
@@ -299,69 +344,116 @@ def load_deferred(hits: list[Hit]) -> None:
         hit.document.summary, hit.document.source, hit.document.source_id = rows.get(hit.document.pk, ("", "", ""))
 
 
-def _holds(terms: set[str], group: Group) -> float:
-    """1 when `terms` hold one of the group's alternatives, PREFIX_CREDIT when only a prefix (pinyin) does."""
+class _Fields(dict):
+    """A document's term sets by field (and "domain": the words of its domains), each split only when the ranking
+    first asks for it; most documents are settled by their title."""
+
+    __slots__ = ("document", "texts")
+
+    def __init__(self, document: IndexedDocument):
+        super().__init__()
+        self.document = document
+        self.texts: dict[str, str] = {}
+
+    def __missing__(self, name: str) -> set[str]:
+        if name == "domain":
+            value = cache.domain_words(self.document.domains)
+        else:
+            value = set(getattr(self.document, name).split())
+        self[name] = value
+        return value
+
+    def starts(self, name: str, stem: str) -> bool:
+        """Whether a term of the field starts with `stem` (a search in the field's text, not a loop over terms)."""
+        text = self.texts.get(name)
+        if text is None:
+            raw = " ".join(self[name]) if name == "domain" else getattr(self.document, name)
+            text = self.texts[name] = " " + raw
+        return " " + stem in text
+
+
+# Fields from the highest weight down: a group's best field is the first that holds it whole.
+_BY_WEIGHT = tuple(sorted([*((w, n) for n, w in WEIGHTS.items()), (DOMAIN_WEIGHT, "domain")], key=lambda x: -x[0]))
+
+
+def _holds(fields: _Fields, name: str, group: Group) -> float:
+    """1 when the field holds one of the group's alternatives, PREFIX_CREDIT when only a prefix (pinyin) does."""
+    terms = fields[name]
     if not group.exact.isdisjoint(terms):
         return 1.0
     credit = 0.0
     for stem in group.stems:
-        if any(t.startswith(stem) for t in terms):
+        if fields.starts(name, stem):
             credit = max(credit, 1.0 if stem in terms else PREFIX_CREDIT)
     return credit
 
 
-def _weight(fields: dict[str, set[str]], group: Group) -> float:
+def _weight(fields: _Fields, group: Group) -> float:
     """The group's best field weight; for a word matched only through the words inside it, each inner
     word counts with the best field it occurs in (企业 in the title and 信用 in a field title beat 企业 alone)."""
-    full = max((WEIGHTS[name] * _holds(fields[name], group) for name in TERM_FIELDS), default=0.0)
-    full = max(full, DOMAIN_WEIGHT * _holds(fields["domain"], group))
+    full = 0.0
+    for weight, name in _BY_WEIGHT:
+        if weight <= full:
+            break  # no later field can weigh more
+        credit = _holds(fields, name, group)
+        if credit:
+            full = max(full, weight * credit)
+            if credit == 1.0:
+                break
     if not group.parts or full >= WEIGHTS["title_terms"]:
         return full
-    inner = sum(
-        max(
-            max((WEIGHTS[n] for n in TERM_FIELDS if p in fields[n]), default=0.0),
-            DOMAIN_WEIGHT * (p in fields["domain"]),
-        )
-        for p in group.parts
-    )
+    inner = sum(next((w for w, name in _BY_WEIGHT if p in fields[name]), 0.0) for p in group.parts)
     return max(full, inner / len(group.parts))
 
 
-def _in_title(fields: dict[str, set[str]], group: Group) -> bool:
-    title = fields["title_terms"]
-    if _holds(title, group) == 1.0 or _holds(fields["pinyin_terms"], group) == 1.0:
+def _in_title(fields: _Fields, group: Group) -> bool:
+    if _holds(fields, "title_terms", group) == 1.0 or _holds(fields, "pinyin_terms", group) == 1.0:
         return True
-    return bool(group.parts) and all(p in title for p in group.parts)
+    return bool(group.parts) and all(p in fields["title_terms"] for p in group.parts)
 
 
-def _score(document: SearchDocument, folded_query: str, groups: list[Group], idf: dict[int, float]) -> Hit:
-    fields = {name: set(getattr(document, name).split()) for name in TERM_FIELDS}
-    fields["domain"] = cache.domain_words(document.domains)
+@dataclass(frozen=True)
+class _Query:
+    """What scoring needs of the query, computed once for every candidate."""
+
+    folded: str  # the whole query, folded, without spaces (for the phrase bonus)
+    groups: list[Group]
+    idf: dict[int, float]
+    terms: frozenset[str]  # every group's terms (for title coverage)
+    stems: tuple[str, ...]  # every group's pinyin prefixes
+    now: dt.datetime
+
+
+@lru_cache(maxsize=65536)
+def _folded_title(title: str) -> str:
+    return analysis.fold(title)
+
+
+def _score(document: IndexedDocument, query: _Query) -> Hit:
+    fields = _Fields(document)
+    groups = query.groups
     parts: dict[str, float] = {}
     matched_in_title = 0
     for i, group in enumerate(groups):
         weight = _weight(fields, group)
         if weight:
-            parts[f"词:{group.word}"] = round(idf[i] * weight, 3)
+            parts[f"词:{group.word}"] = round(query.idf[i] * weight, 3)
         if _in_title(fields, group):
             matched_in_title += 1
-    if folded_query and folded_query in analysis.fold(document.title):
+    if query.folded and query.folded in _folded_title(document.title):
         parts["短语"] = 8.0
     elif groups and matched_in_title == len(groups):
         parts["短语"] = 4.0
     title_words = document.title_terms.split()
     if title_words:
-        hit_words = sum(
-            1
-            for w in title_words
-            if any(w in g.all_terms or w.startswith(g.stems) for g in groups if g.stems or g.all_terms)
-        )
+        terms, stems = query.terms, query.stems
+        hit_words = sum(1 for w in title_words if w in terms or w.startswith(stems))
         parts["标题覆盖"] = round(3.0 * hit_words / len(title_words), 3)
     popularity = document.views + 3 * document.downloads
     if popularity:
         parts["热度"] = round(min(2.0, 0.5 * math.log10(1 + popularity)), 3)
     if document.updated:
-        age = (timezone.now() - document.updated).days
+        age = (query.now - document.updated).days
         if age <= 30:
             parts["时效"] = 1.0
         elif age <= 365:
