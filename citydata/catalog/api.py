@@ -61,10 +61,12 @@ def list_datasets(request, filters: Query[DatasetFilterIn]):
     params = filters.dict()
     flt = queries.CatalogFilter.from_params(params)
     page = queries.dataset_page(flt, cursor=params["cursor"], limit=params["limit"])
+    facets = queries.facets(flt)
     return {
         "items": [queries.dataset_summary(d) for d in page.items],
         "next_cursor": page.next_cursor,
-        "facets": queries.facets(flt),
+        "facets": facets,
+        "facets_estimated": facets["estimated"],
     }
 
 

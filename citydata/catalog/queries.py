@@ -101,12 +101,21 @@ class CatalogFilter:
         return self.search_results().ids
 
     def search_results(self):
-        """The search engine's answer for `q` (computed once per filter)."""
+        """The search engine's answer for `q` under these filters (computed once per filter)."""
         from citydata.search import engine
 
         if "results" not in self.extra:
-            self.extra["results"] = engine.search(self.q)
+            self.extra["results"] = engine.search(self.q, filters=self.search_filters())
         return self.extra["results"]
+
+    def search_filters(self) -> dict[str, str]:
+        return {
+            "domain": self.domain,
+            "department": self.department,
+            "open_type": self.open_type,
+            "format": self.format,
+            "frequency": self.frequency,
+        }
 
     def as_query(self, **override) -> dict[str, str]:
         values = {
@@ -130,8 +139,16 @@ def _ids(queryset: QuerySet[Dataset]) -> QuerySet:
     return queryset.values("pk")
 
 
-def facets(flt: CatalogFilter) -> dict[str, list[dict[str, Any]]]:
-    """Counts for each facet value over the current result set (each facet ignores its own filter)."""
+def facets(flt: CatalogFilter) -> dict[str, Any]:
+    """Counts for each facet value over the current result set (each facet ignores its own filter). With a search,
+    over every dataset it matches (the search engine counts them; for very broad searches the counts are
+    estimated, and "estimated" says so)."""
+    if flt.q:
+        from citydata.search import engine
+
+        counted = engine.facets(flt.search_results())
+        c = counted.counts
+        return _labelled(c["domain"], c["department"], c["open_type"], c["format"], c["frequency"], counted.estimated)
     base = published()
     domain_counts = dict(
         Domain.objects.filter(datasets__in=_ids(flt.apply(base, skip="domain")))
@@ -159,8 +176,12 @@ def facets(flt: CatalogFilter) -> dict[str, list[dict[str, Any]]]:
         .values_list("format")
         .annotate(n=Count("dataset", distinct=True))
     )
+    return _labelled(domain_counts, dept_counts, type_counts, format_counts, freq_counts, False)
+
+
+def _labelled(domain_counts, dept_counts, type_counts, format_counts, freq_counts, estimated: bool) -> dict[str, Any]:
     domains = Domain.objects.all()
-    departments = Department.objects.filter(code__in=dept_counts).order_by("code")
+    departments = Department.objects.filter(code__in=list(dept_counts)).order_by("code")
     return {
         "domain": [
             {"value": d.code, "label": d.label, "count": domain_counts.get(d.code, 0)}
@@ -184,6 +205,7 @@ def facets(flt: CatalogFilter) -> dict[str, list[dict[str, Any]]]:
             for v, label in Frequency.choices
             if v in freq_counts
         ],
+        "estimated": estimated,  # counted on a sample of a very broad search: the page says 约, the API flags it
     }
 
 

@@ -48,6 +48,11 @@ class DatasetPageOut(Schema):
     items: list[DatasetSummaryOut]
     next_cursor: str | None
     facets: Facets
+    facets_estimated: bool = Field(
+        False,
+        description="True when q matches more documents than the search counts exactly (20,000): the facet counts "
+        "are then estimated from an even sample of the matches",
+    )
 
 
 class FieldOut(Schema):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlencode
 
 from django.urls import reverse
@@ -70,12 +70,22 @@ class FacetValueOut(Schema):
 class SearchOut(Schema):
     query: str
     total: int
-    total_exact: bool = Field(description="False when filters apply to more matches than are ranked: an estimate")
+    total_exact: bool = Field(
+        description="False when filters apply to more matches than are counted exactly (see facets_estimated): "
+        "an estimate"
+    )
     partial: bool
     did_you_mean: str
     items: list[SearchHitOut]
     next_cursor: str | None
-    facets: dict[str, list[FacetValueOut]]
+    facets: dict[str, list[FacetValueOut]] = Field(
+        description="Counts over every match, each facet ignoring its own filter: kind counts results of every kind, "
+        "domain, department, open_type, format and frequency count datasets"
+    )
+    facets_estimated: bool = Field(
+        description="True when the query matches more documents than are counted exactly (20,000): the facet counts "
+        "are then estimated from an even sample of the matches"
+    )
     related: list[str] = Field(description="Searches to try when this one found nothing or little (fewer than 3)")
 
 
@@ -83,11 +93,6 @@ def _marked(text: str, groups) -> str:
     return "".join(
         f"<mark>{escape(piece)}</mark>" if hit else str(escape(piece)) for piece, hit in engine.highlight(text, groups)
     )
-
-
-def _keep(hit: engine.Hit, filters: dict[str, str], skip: str = "") -> bool:
-    values = engine.facet_values(hit.document)
-    return all(not wanted or name == skip or wanted in values[name] for name, wanted in filters.items())
 
 
 @router.get("/search", response=SearchOut, summary="Search the catalog (Chinese, pinyin, synonyms, typos) with facets")
@@ -106,30 +111,25 @@ def search(request, params: Query[SearchIn]):
             raise DomainError(_("分页游标无效，请从第一页重新开始。"), code="invalid_cursor")
     filters = {name: getattr(params, name).strip() for name in FACETS}
     filters["department"] = filters["department"].upper()
-    results = engine.search(query)
-    hits = [h for h in results.hits if _keep(h, filters)]
+    results = engine.search(query, filters=filters)
+    hits = results.hits
     logged = services.log_query(query, len(hits), "api") if start == 0 else None  # a query, not a next page
     if params.sort != "relevance":
         key = {"updated": "updated", "views": "views", "downloads": "downloads"}[params.sort]
-        hits.sort(key=lambda h: (getattr(h.document, key) is not None, getattr(h.document, key)), reverse=True)
-    facets: dict[str, list[dict[str, Any]]] = {}
-    unfiltered: dict[str, dict[Any, int]] = {}  # counted once for every facet whose only filter is its own
-    for name in FACETS:
-        if not any(v for k, v in filters.items() if k != name):
-            unfiltered = unfiltered or engine.facet_counts(results.hits)
-            counts = unfiltered[name]
-        else:
-            counts = engine.facet_counts([h for h in results.hits if _keep(h, filters, skip=name)])[name]
-        facets[name] = [{"value": v, "count": n} for v, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+        hits = sorted(
+            hits, key=lambda h: (getattr(h.document, key) is not None, getattr(h.document, key)), reverse=True
+        )
+    counted = engine.facets(results)
+    facets = {
+        name: [{"value": v, "count": n} for v, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+        for name, counts in counted.counts.items()
+    }
     page = hits[start : start + size]
     engine.load_deferred(page)
-    window = len(results.hits)
-    if window < engine.WINDOW:
+    if len(hits) < engine.WINDOW:
         total, exact = len(hits), True  # every match was ranked
-    elif not any(filters.values()):
-        total, exact = results.matched, True
-    else:  # filters over a ranked window of a larger set: scale the window's share
-        total, exact = round(results.matched * len(hits) / window), False
+    else:
+        total, exact = counted.total, counted.total_exact
     click_base = request.build_absolute_uri(reverse("search:click")) + "?"
     query_id = logged.pk if logged else None
     return {
@@ -171,5 +171,6 @@ def search(request, params: Query[SearchIn]):
         ],
         "next_cursor": _encode(start + size) if start + size < len(hits) else None,
         "facets": facets,
+        "facets_estimated": counted.estimated,
         "related": search_queries.related(query, results) if total < 3 else [],
     }

@@ -1,13 +1,14 @@
 """Full-text backends behind one interface. Both only answer boolean questions — which documents contain
-every group of terms (each group: any of its alternatives), and how many documents contain a group — so the
-ranking, done in Python over the stored terms (`engine.py`), is the same on both.
+every group of terms (each group: any of its alternatives), optionally narrowed by a search's filters; how many
+documents contain a group; and how the matches spread over facet combinations (`FacetSet`) — so the ranking, done
+in Python over the stored terms (`engine.py`), is the same on both.
 
 - SQLite: an FTS5 table whose rowid is the document id (the default).
 - PostgreSQL: a tsvector of all terms ('simple' configuration: the terms are already analysed) with a GIN
   index.
 
-For very large deployments a third backend (OpenSearch) would implement the same four methods over an index
-fed by `index.reindex_*`; see docs/search.md.
+For very large deployments a third backend (OpenSearch) would implement the same five methods over an index
+fed by `index.reindex`; see docs/search.md.
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ from django.db.models.expressions import RawSQL
 
 FIELDS = ("title_terms", "tag_terms", "field_terms", "org_terms", "body_terms", "pinyin_terms", "gram_terms")
 Groups = list[list[str]]  # AND of ORs; a term is a run of letters or digits (analysis.py)
+# A search's filters, facet name → wanted value: kind, and the datasets' domain, department, open_type, format and
+# frequency (any of those means datasets only). Values are compared as SQL parameters, never spliced in.
+Filters = dict[str, str]
+DOCUMENTS = "search_searchdocument"
+_COLUMNS = {"kind": "kind", "department": "department_code", "open_type": "open_type", "frequency": "frequency"}
+_LISTS = {"domain": "domains", "format": "formats"}
 
 
 class Backend(Protocol):
@@ -27,11 +34,39 @@ class Backend(Protocol):
 
     def delete(self, ids: list[int]) -> None: ...
 
-    def match(self, groups: Groups, limit: int, *, titles: bool = False) -> list[int]:
-        """Ids of documents holding every group, the backend's own best first, at most `limit`; with `titles`,
-        only documents holding them in their title, tags or title pinyin (a broad query's best candidates)."""
+    def match(self, groups: Groups, limit: int, *, titles: bool = False, filters: Filters | None = None) -> list[int]:
+        """Ids of documents holding every group (and passing `filters`), the backend's own best first, at most
+        `limit`; with `titles`, only documents holding them in their title, tags or title pinyin (a broad query's
+        best candidates)."""
 
-    def count(self, groups: Groups) -> int: ...
+    def count(self, groups: Groups, filters: Filters | None = None) -> int: ...
+
+    def facet_sets(self, groups: Groups, *, every: int = 1) -> list[tuple[int | None, int]]:
+        """(facet combination id, documents) over every document holding every group; with `every` > 1, only
+        over those whose id is a multiple of it (a systematic sample of a very broad match)."""
+
+
+def _conditions(filters: Filters | None, vendor: str) -> tuple[str, list]:
+    """SQL conditions on the document row `d` for `filters`."""
+    if not filters:
+        return "", []
+    sql, params = [], []
+    if any(name != "kind" for name in filters):
+        sql.append("d.kind = %s")
+        params.append("dataset")
+    for name, value in sorted(filters.items()):
+        if name in _COLUMNS:
+            sql.append(f"d.{_COLUMNS[name]} = %s")
+            params.append(value)
+        elif name in _LISTS and vendor == "postgresql":
+            sql.append(f"d.{_LISTS[name]} @> %s::jsonb")
+            params.append(json.dumps([value]))
+        elif name in _LISTS:
+            sql.append(f"EXISTS (SELECT 1 FROM json_each(d.{_LISTS[name]}) WHERE value = %s)")
+            params.append(value)
+        else:
+            raise ValueError(f"unknown search filter {name!r}")
+    return " AND " + " AND ".join(sql), params
 
 
 def _fts_term(term: str) -> str:
@@ -63,22 +98,40 @@ class SQLiteBackend:
     def _expression(groups: Groups) -> str:
         return " AND ".join("(" + " OR ".join(_fts_term(t) for t in group) + ")" for group in groups)
 
-    def match(self, groups: Groups, limit: int, *, titles: bool = False) -> list[int]:
+    def _from(self, filters: Filters | None) -> tuple[str, str, list]:
+        where, params = _conditions(filters, "sqlite")
+        join = f" JOIN {DOCUMENTS} d ON d.id = {self.table}.rowid" if where else ""
+        return f"FROM {self.table}{join} WHERE {self.table} MATCH %s", where, params
+
+    def match(self, groups: Groups, limit: int, *, titles: bool = False, filters: Filters | None = None) -> list[int]:
         expression = self._expression(groups)
         if titles:
             expression = "{title_terms tag_terms pinyin_terms} : (" + expression + ")"
+        source, where, params = self._from(filters)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT rowid FROM {self.table} WHERE {self.table} MATCH %s "
-                f"ORDER BY bm25({self.table}, 10, 6, 4, 3, 1, 4, 2) LIMIT %s",
-                [expression, limit],
+                f"SELECT {self.table}.rowid {source}{where} ORDER BY bm25({self.table}, 10, 6, 4, 3, 1, 4, 2) LIMIT %s",
+                [expression, *params, limit],
             )
             return [row[0] for row in cursor.fetchall()]
 
-    def count(self, groups: Groups) -> int:
+    def count(self, groups: Groups, filters: Filters | None = None) -> int:
+        source, where, params = self._from(filters)
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM {self.table} WHERE {self.table} MATCH %s", [self._expression(groups)])
+            cursor.execute(f"SELECT count(*) {source}{where}", [self._expression(groups), *params])
             return cursor.fetchone()[0]
+
+    def facet_sets(self, groups: Groups, *, every: int = 1) -> list[tuple[int | None, int]]:
+        sample = f" AND {self.table}.rowid %% {int(every)} = 0" if every > 1 else ""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                # the narrow (id, facet_set) index: SQLite would otherwise read the wide rows of terms by rowid
+                f"SELECT d.facet_set_id, count(*) FROM {self.table} "
+                f"JOIN {DOCUMENTS} d INDEXED BY search_document_facets ON d.id = {self.table}.rowid "
+                f"WHERE {self.table} MATCH %s{sample} GROUP BY d.facet_set_id",
+                [self._expression(groups)],
+            )
+            return cursor.fetchall()
 
 
 def _ts_term(term: str, weights: str = "") -> str:
@@ -124,21 +177,35 @@ class PostgresBackend:
     def _query(groups: Groups, weights: str = "") -> str:
         return " & ".join("(" + " | ".join(_ts_term(t, weights) for t in group) + ")" for group in groups)
 
-    def match(self, groups: Groups, limit: int, *, titles: bool = False) -> list[int]:
+    def _from(self, filters: Filters | None) -> tuple[str, str, list]:
+        where, params = _conditions(filters, "postgresql")
+        join = f" JOIN {DOCUMENTS} d ON d.id = v.id" if where else ""
+        return f"FROM {self.table} v{join}, to_tsquery('simple', %s) AS q WHERE v.vector @@ q", where, params
+
+    def match(self, groups: Groups, limit: int, *, titles: bool = False, filters: Filters | None = None) -> list[int]:
+        source, where, params = self._from(filters)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT id FROM {self.table}, to_tsquery('simple', %s) AS q WHERE vector @@ q "
-                "ORDER BY ts_rank(vector, q) DESC, id LIMIT %s",
-                [self._query(groups, "AB" if titles else ""), limit],  # A: title, B: tags and pinyin
+                f"SELECT v.id {source}{where} ORDER BY ts_rank(v.vector, q) DESC, v.id LIMIT %s",
+                [self._query(groups, "AB" if titles else ""), *params, limit],  # A: title, B: tags and pinyin
             )
             return [row[0] for row in cursor.fetchall()]
 
-    def count(self, groups: Groups) -> int:
+    def count(self, groups: Groups, filters: Filters | None = None) -> int:
+        source, where, params = self._from(filters)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) {source}{where}", [self._query(groups), *params])
+            return cursor.fetchone()[0]
+
+    def facet_sets(self, groups: Groups, *, every: int = 1) -> list[tuple[int | None, int]]:
+        sample = f" AND v.id %% {int(every)} = 0" if every > 1 else ""
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT count(*) FROM {self.table} WHERE vector @@ to_tsquery('simple', %s)", [self._query(groups)]
+                f"SELECT d.facet_set_id, count(*) FROM {self.table} v JOIN {DOCUMENTS} d ON d.id = v.id "
+                f"WHERE v.vector @@ to_tsquery('simple', %s){sample} GROUP BY d.facet_set_id",
+                [self._query(groups)],
             )
-            return cursor.fetchone()[0]
+            return cursor.fetchall()
 
 
 def id_list(ids: list[int]) -> RawSQL:

@@ -10,7 +10,8 @@ backends rank alike:
           + popularity (0.5 × log10(1 + views + 3 × downloads), at most 2) + freshness (≤ 30 days 1, ≤ a year 0.5)
 
 `explain` gives these parts per result. Ranking is identical on both backends whenever the query matches at
-most WINDOW documents (the window is chosen by the backend's own relevance beyond that).
+most WINDOW documents (the window is chosen by the backend's own relevance beyond that). A search's filters narrow
+the match in SQL before the window is taken, and `facets()` counts every match, not only the window's.
 """
 
 from __future__ import annotations
@@ -19,19 +20,22 @@ import datetime as dt
 import math
 import threading
 import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any
 
 from django.utils import timezone
 
 from citydata.search import analysis
-from citydata.search.backends import get_backend, id_list
-from citydata.search.models import SearchDocument, Synonym
+from citydata.search.backends import Filters, Groups, get_backend, id_list
+from citydata.search.models import FacetSet, SearchDocument, Synonym
 
 WINDOW = 200  # documents ranked in Python, chosen by the backend's relevance when more match (see docs/search.md)
 BROAD = 20  # a query whose every word is in more than BROAD × WINDOW documents takes its window from titles
 MAX_GROUPS = 12
+# Facet counts are exact over up to this many matches, and estimated from a systematic sample of about this many
+# beyond (measured in docs/performance.md: about 10 ms of SQLite CPU at 20,000 matches).
+FACET_EXACT = 20_000
 VOCABULARY_TTL = 300.0  # seconds; the typo vocabulary is rebuilt from the index at most this often per process
 PREFIX_CREDIT = 0.6  # a pinyin prefix (gj… for 公交 or 公积金) is weaker evidence than a whole word
 WEIGHTS = {
@@ -101,6 +105,7 @@ class IndexedDocument:
     body_terms: str
     pinyin_terms: str
     gram_terms: str
+    facet_set_id: int | None
     summary: str = ""
     source: str = ""
     source_id: str = ""
@@ -121,14 +126,37 @@ class Hit:
     parts: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class FacetCombination:
+    """A `FacetSet` as facet counting reads it: its values by facet, and the (facet, value) pairs it adds to."""
+
+    values: dict[str, tuple[str, ...]]
+    keys: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, row: FacetSet) -> FacetCombination:
+        values = {
+            "kind": (row.kind,),
+            "domain": tuple(row.domains),
+            "department": (row.department_code,),
+            "open_type": (row.open_type,),
+            "format": tuple(row.formats),
+            "frequency": (row.frequency,),
+        }
+        facets = values if row.kind == "dataset" else {"kind": values["kind"]}  # dataset facets count datasets
+        return cls(values, tuple((name, v) for name, vs in facets.items() for v in vs if v))
+
+
 @dataclass
 class Results:
     query: str
     groups: list[Group]
     hits: list[Hit]
     partial: bool = False  # no document held every word: these hold some
-    matched: int = 0  # every matching document, beyond the ranked window too
+    matched: int = 0  # every document matching the query, before filters, beyond the window too
     corrections: dict[str, str] = field(default_factory=dict)
+    filters: Filters = field(default_factory=dict)  # what the hits were narrowed by (in SQL)
+    matching: Groups = field(default_factory=list)  # the term groups the backend matched (for facet counts)
 
     @property
     def ids(self) -> list[int]:
@@ -157,10 +185,23 @@ class _Cache:
         self.sounds: dict[str, set[str]] = {}
         self.document_total = 0
         self.domains: dict[str, set[str]] = {}
+        self.combinations: dict[int, FacetCombination] = {}
 
     def clear(self) -> None:
         with self.lock:
             self.loaded.clear()
+            self.combinations = {}
+
+    def facet_combinations(self, ids: list[int]) -> dict[int, FacetCombination]:
+        """Facet combinations by id. They never change, so they are loaded once; those indexed since are fetched
+        when a count first meets them."""
+        with self.lock:
+            missing = [i for i in ids if i not in self.combinations]
+            if missing:
+                rows = FacetSet.objects.filter(id__in=id_list(missing)) if self.combinations else FacetSet.objects.all()
+                for row in rows:
+                    self.combinations[row.id] = FacetCombination.of(row)
+            return self.combinations
 
     def _fresh(self, name: str) -> bool:
         return time.monotonic() - self.loaded.get(name, -1e9) < self.ttl
@@ -293,24 +334,29 @@ def parse(query: str) -> tuple[list[Group], dict[str, str]]:
     return groups[:MAX_GROUPS], corrections
 
 
-def search(query: str) -> Results:
-    """Every document matching `query`, best first (at most WINDOW)."""
+def search(query: str, *, filters: Filters | None = None) -> Results:
+    """Every document matching `query` and `filters`, best first (at most WINDOW). Filters are facet values
+    (`FACETS`, and "kind")."""
+    filters = {name: value for name, value in (filters or {}).items() if value}
     groups, corrections = parse(query)
     if not groups:
-        return Results(query, [], [], corrections=corrections)
+        return Results(query, [], [], corrections=corrections, filters=filters)
     backend = get_backend()
     alternatives = [g.terms for g in groups]
+    matching = alternatives
     ids: list[int] = []
     if min(g.df for g in groups) > BROAD * WINDOW:
         # A broad query (信息, 统计): the backend's relevance over tens of thousands of matches costs more than
         # everything else; those holding the words in their titles or tags are the candidates that rank first.
-        ids = backend.match(alternatives, WINDOW, titles=True)
+        ids = backend.match(alternatives, WINDOW, titles=True, filters=filters)
     if len(ids) < WINDOW:
-        ids = backend.match(alternatives, WINDOW)
+        ids = backend.match(alternatives, WINDOW, filters=filters)
     partial = False
     if not ids and len(groups) > 1:
-        ids = backend.match([[t for g in groups for t in g.terms]], WINDOW)
+        either = [[t for g in groups for t in g.terms]]
+        ids = backend.match(either, WINDOW, filters=filters)
         partial = bool(ids)
+        matching = either if partial else alternatives
     rows = SearchDocument.objects.filter(id__in=id_list(ids)).values_list(*LOADED) if ids else []
     documents = [IndexedDocument(*row) for row in rows]
     total = cache.total()
@@ -324,12 +370,24 @@ def search(query: str) -> Results:
     )
     hits = [_score(d, scoring) for d in documents]
     hits.sort(key=lambda h: (-h.score, h.document.title, h.document.object_id))
-    matched = len(ids)
-    if matched >= WINDOW and len(groups) == 1 and not partial:
+    if not filters and len(ids) < WINDOW:
+        matched = len(ids)
+    elif len(groups) == 1 and not partial:
         matched = groups[0].df  # already counted
-    elif matched >= WINDOW:
-        matched = backend.count([[t for g in groups for t in g.terms]] if partial else alternatives)
-    return Results(query, groups, hits, partial=partial, corrections=corrections, matched=matched)
+    elif not ids and not partial:
+        matched = backend.count(alternatives) if filters else 0
+    else:
+        matched = backend.count(matching)
+    return Results(
+        query,
+        groups,
+        hits,
+        partial=partial,
+        corrections=corrections,
+        matched=matched,
+        filters=filters,
+        matching=matching,
+    )
 
 
 def load_deferred(hits: list[Hit]) -> None:
@@ -488,24 +546,56 @@ def highlight(text: str, groups: list[Group]) -> list[tuple[str, bool]]:
     return pieces
 
 
-FACETS = ("domain", "department", "open_type", "format", "frequency")
+FACETS = ("domain", "department", "open_type", "format", "frequency")  # the catalog's, for datasets
 
 
-def facet_values(document: SearchDocument) -> dict[str, list[str]]:
-    """The values a document has for each facet (domains and formats are lists)."""
-    return {
-        "domain": document.domains,
-        "department": [document.department_code],
-        "open_type": [document.open_type],
-        "format": document.formats,
-        "frequency": [document.frequency],
-    }
+@dataclass
+class FacetCounts:
+    counts: dict[str, dict[str, int]]  # "kind" and each of FACETS → value → matching documents
+    total: int  # documents matching the query and every filter
+    estimated: bool = False  # counted on a sample of a very broad match (FACET_EXACT), then scaled
+    total_exact: bool = True  # without filters the total is the backend's exact count even when facets are sampled
 
 
-def facet_counts(hits: list[Hit]) -> dict[str, dict[Any, int]]:
-    counts: dict[str, dict[Any, int]] = {k: {} for k in FACETS}
-    for hit in hits:
-        for key, values in facet_values(hit.document).items():
-            for value in values:
-                counts[key][value] = counts[key].get(value, 0) + 1
-    return counts
+def facets(results: Results) -> FacetCounts:
+    """Facet counts over every document the query matches, beyond the ranked window. SQL groups the matches by facet
+    combination (`FacetSet`, one integer per document); each facet then adds up the combinations (a few thousand
+    at most) passing every filter but its own, so a facet's other values keep their counts. Dataset facets count
+    datasets; "kind" counts every kind. When the ranked window holds every match, its documents are the groups."""
+    counts: dict[str, dict[str, int]] = {name: {} for name in ("kind", *FACETS)}
+    if not results.matching or not results.matched:
+        return FacetCounts(counts, 0)
+    filters = results.filters
+    every = math.ceil(results.matched / FACET_EXACT) if results.matched > FACET_EXACT else 1
+    if not filters and len(results.hits) == results.matched:
+        rows = list(Counter(h.document.facet_set_id for h in results.hits).items())
+    else:
+        rows = get_backend().facet_sets(results.matching, every=every)
+    combinations = cache.facet_combinations([fs for fs, _n in rows if fs is not None])
+    tally: defaultdict[tuple[str, str], int] = defaultdict(int)
+    total = sampled = 0
+    for facet_set, n in rows:
+        sampled += n
+        combination = combinations.get(facet_set) if facet_set is not None else None
+        if combination is None:
+            continue  # a document indexed before facet combinations existed (the nightly rebuild fills them in)
+        keys = combination.keys
+        if filters:
+            failed = [name for name, wanted in filters.items() if wanted not in combination.values[name]]
+            if not failed:
+                total += n
+            elif len(failed) == 1:  # it counts only in the facet whose filter it fails
+                keys = tuple(k for k in keys if k[0] == failed[0])
+            else:
+                continue
+        for key in keys:
+            tally[key] += n
+    for (name, value), n in tally.items():
+        counts[name][value] = n
+    if every == 1:
+        return FacetCounts(counts, total if filters else results.matched)
+    scale = results.matched / sampled if sampled else 0.0
+    scaled = {name: {v: max(1, round(n * scale)) for v, n in values.items()} for name, values in counts.items()}
+    if not filters:
+        return FacetCounts(scaled, results.matched, estimated=True)
+    return FacetCounts(scaled, round(total * scale), estimated=True, total_exact=False)

@@ -4,6 +4,8 @@ removed. Called by the `index_datasets` task after catalog changes, by the perio
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -13,7 +15,7 @@ from django.utils import timezone
 from citydata.catalog.models import Dataset, DatasetStatus, Domain, Resource
 from citydata.search import analysis
 from citydata.search.backends import get_backend
-from citydata.search.models import SearchDocument, Synonym
+from citydata.search.models import FacetSet, SearchDocument, Synonym
 
 BATCH = 500
 
@@ -30,6 +32,26 @@ def teach_vocabulary() -> None:
     for synonym in Synonym.objects.filter(active=True):
         words |= set(synonym.words)
     analysis.add_words(words)
+
+
+FACET_COLUMNS = ("kind", "department_code", "open_type", "frequency", "domains", "formats")
+
+
+def _signature(document: SearchDocument) -> str:
+    values = [getattr(document, name) for name in FACET_COLUMNS]
+    return hashlib.sha256(json.dumps(values, ensure_ascii=False).encode()).hexdigest()
+
+
+def _assign_facet_sets(documents: list[SearchDocument]) -> None:
+    """Point each document at the row of its combination of facet values, creating the combinations not seen yet."""
+    by_signature = {_signature(d): d for d in documents}
+    FacetSet.objects.bulk_create(
+        [FacetSet(signature=sig, **{n: getattr(d, n) for n in FACET_COLUMNS}) for sig, d in by_signature.items()],
+        ignore_conflicts=True,
+    )
+    ids = dict(FacetSet.objects.filter(signature__in=list(by_signature)).values_list("signature", "id"))
+    for document in documents:
+        document.facet_set_id = ids[_signature(document)]
 
 
 def _terms(dataset: Dataset) -> dict[str, str]:
@@ -102,6 +124,8 @@ def reindex_datasets(ids: Iterable[int]) -> dict[str, int]:
         chunk = ids[start : start + BATCH]
         datasets = list(_datasets().filter(pk__in=chunk, status=DatasetStatus.PUBLISHED))
         documents = [_document(d) for d in datasets]
+        if documents:
+            _assign_facet_sets(documents)
         with transaction.atomic():
             gone = list(
                 SearchDocument.objects.filter(kind="dataset", object_id__in=chunk)
