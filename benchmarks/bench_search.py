@@ -274,7 +274,9 @@ def worker_rank(out: Path) -> None:
         started = time.perf_counter()
         hits = engine.search(row["query"]).hits
         millis[row["id"]] = (time.perf_counter() - started) * 1000
-        rankings[row["id"]] = [h.document.slug for h in hits[:DEPTH]]
+        # results of other kinds (the standard's rules) stay in the ranking, named so no dataset slug can match them
+        rankings[row["id"]] = [h.document.slug if h.kind == "dataset" else f"{h.kind}:{h.document.slug}" for h in hits]
+        rankings[row["id"]] = rankings[row["id"]][:DEPTH]
     catalog = [
         {"slug": s, "title": t, "description": d, "tags": [str(x) for x in (tags or [])]}
         for s, t, d, tags in Dataset.objects.filter(status=DatasetStatus.PUBLISHED).values_list(

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from citydata.accounts.models import Department
 from citydata.catalog.models import Dataset, DatasetStatus, Domain, Frequency, OpenType, Resource
 from citydata.errors import DomainError
-from citydata.paging import Page, paginate_keyset, paginate_ranked
+from citydata.paging import Page, _decode, _encode, clamp_limit, paginate_keyset, paginate_ranked
 
 # sort name → (column, tie-breaker), both descending
 SORTS: dict[str, tuple[str, str]] = {
@@ -209,8 +209,8 @@ def _labelled(domain_counts, dept_counts, type_counts, format_counts, freq_count
     }
 
 
-def dataset_page(flt: CatalogFilter, *, cursor: str | None, limit: Any) -> Page:
-    queryset = (
+def _listed(flt: CatalogFilter) -> QuerySet[Dataset]:
+    return (
         flt.apply(published())
         .distinct()
         .select_related("department")
@@ -218,9 +218,38 @@ def dataset_page(flt: CatalogFilter, *, cursor: str | None, limit: Any) -> Page:
             "domains", Prefetch("resources", queryset=Resource.objects.only("id", "dataset_id", "format"))
         )
     )
+
+
+def dataset_page(flt: CatalogFilter, *, cursor: str | None, limit: Any) -> Page:
+    queryset = _listed(flt)
     if flt.sort == "relevance":
         return paginate_ranked(queryset, flt.ranked_ids(), cursor=cursor, limit=limit)
     return paginate_keyset(queryset, order=SORTS[flt.sort], cursor=cursor, limit=limit)
+
+
+def search_page(flt: CatalogFilter, *, cursor: str | None, limit: Any) -> Page:
+    """The catalog page's list for a search by relevance: its results in ranking order, datasets with what their
+    cards show and results of other kinds (the standard's rules; `engine.Hit`, with a `kind`) where they rank.
+    Filters narrow a search to datasets. Other sorts list datasets only (`dataset_page`)."""
+    from citydata.search import engine
+
+    if flt.sort != "relevance":
+        return dataset_page(flt, cursor=cursor, limit=limit)
+    size = clamp_limit(limit)
+    hits = flt.search_results().hits
+    start = _decode(cursor) if cursor else 0
+    if not isinstance(start, int) or not 0 <= start <= len(hits):
+        raise DomainError(_("分页游标无效，请从第一页重新开始。"), code="invalid_cursor")
+    queryset = _listed(flt)  # the ranked datasets still published and passing the filters: the index may lag
+    allowed = set(queryset.values_list("pk", flat=True))
+    ranked = [h for h in hits if h.kind != "dataset" or h.document.object_id in allowed]
+    chunk = ranked[start : start + size]
+    rows = {d.pk: d for d in queryset.filter(pk__in=[h.document.object_id for h in chunk if h.kind == "dataset"])}
+    items = [rows.get(h.document.object_id) if h.kind == "dataset" else h for h in chunk]
+    items = [item for item in items if item is not None]
+    engine.load_deferred([h for h in chunk if h.kind != "dataset"])  # their cards show the summary
+    more = start + size < len(ranked)
+    return Page(items=items, next_cursor=_encode(start + size) if more else None, limit=size)
 
 
 def datasets_with_details() -> QuerySet[Dataset]:

@@ -37,7 +37,7 @@ from citydata.catalog.models import (
     Sensitivity,
     StandardRule,
 )
-from citydata.catalog.signals import dataset_changed
+from citydata.catalog.signals import dataset_changed, standard_changed
 from citydata.errors import Conflict, DomainError
 from citydata.security import audit
 
@@ -762,11 +762,13 @@ def standard_rule_save(*, by: User | None, data: dict[str, Any], rule: StandardR
             raise Conflict(_("已有相同编码的规则。"), code="duplicate_code", details={"field": "code"})
         rule = StandardRule.objects.create(code=code, kind=kind, **values)
         audit.record(by, "standard.create", rule)
+        standard_changed.send(sender=StandardRule, rule_id=rule.pk)
         return rule
     before = {k: getattr(rule, k) for k in values}
     StandardRule.objects.filter(pk=rule.pk).update(**values)
     rule.refresh_from_db()
     audit.record(by, "standard.update", rule, changes=audit.diff(before, values))
+    standard_changed.send(sender=StandardRule, rule_id=rule.pk)  # the search index shows the rule's new wording
     return rule
 
 

@@ -16,6 +16,13 @@ from django.utils.translation import gettext_lazy
 
 from citydata.catalog.models import Dataset, RuleSeverity, StandardRule
 
+# The public page's title and introduction (the search index holds them too, so they are said once, here).
+PAGE_TITLE = gettext_lazy("数据开放标准")
+PAGE_INTRO = gettext_lazy(
+    "各部门发布数据集时须遵守的命名和元数据规范。平台在保存时提示问题，标为“阻止发布”的规则不满足时不能发布。"
+    "本页由平台实际执行的规则生成。"
+)
+
 RuleKind = Callable[[Dataset, dict[str, Any]], list[str]]
 RULE_KINDS: dict[str, RuleKind] = {}
 # Each kind's parameters and their types (int or list of words), so operators can edit them in a form.

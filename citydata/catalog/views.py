@@ -17,12 +17,14 @@ from citydata.errors import DomainError
 from citydata.paging import _decode
 from citydata.search import queries as search_queries
 from citydata.search import services as search_services
+from citydata.search.engine import Hit
 from citydata.security.middleware import client_ip
 
 
 def dataset_list(request):
     flt = queries.CatalogFilter.from_params(request.GET)
-    page = queries.dataset_page(flt, cursor=request.GET.get("cursor"), limit=request.GET.get("limit") or 20)
+    listing = queries.search_page if flt.q else queries.dataset_page
+    page = listing(flt, cursor=request.GET.get("cursor"), limit=request.GET.get("limit") or 20)
     results = flt.search_results() if flt.q else None
     logged = None
     if results is not None and not request.GET.get("cursor"):
@@ -49,7 +51,8 @@ def dataset_list(request):
 
 
 def _link_through_clicks(page, logged, cursor: str | None) -> None:
-    """Search results link through the click counter (`search:click`) with their position in the ranking."""
+    """Search results link through the click counter (`search:click`) with their position in the ranking (datasets,
+    and results of other kinds, `engine.Hit`s, with their kind)."""
     start = 0
     if cursor:
         try:
@@ -57,11 +60,12 @@ def _link_through_clicks(page, logged, cursor: str | None) -> None:
         except (DomainError, TypeError, ValueError):
             start = 0
     base = reverse("search:click")
-    for i, dataset in enumerate(page.items):
+    for i, item in enumerate(page.items):
+        kind, slug = (item.kind, item.document.slug) if isinstance(item, Hit) else ("dataset", item.slug)
         token = search_services.click_token(
-            query_id=logged.pk if logged else None, slug=dataset.slug, position=start + i + 1, source="page"
+            query_id=logged.pk if logged else None, slug=slug, position=start + i + 1, source="page", kind=kind
         )
-        dataset.search_link = f"{base}?{urlencode({'t': token})}"
+        item.search_link = f"{base}?{urlencode({'t': token})}"
 
 
 def dataset_detail(request, slug: str):
@@ -156,7 +160,11 @@ def standard_page(request):
     """The published metadata and naming standard, generated from the rules the platform enforces."""
     from citydata.catalog import standard
 
-    return render(request, "catalog/standard.html", {"rules": standard.rules()})
+    return render(
+        request,
+        "catalog/standard.html",
+        {"rules": standard.rules(), "page_title": standard.PAGE_TITLE, "intro": standard.PAGE_INTRO},
+    )
 
 
 def department_rules(request, code: str):

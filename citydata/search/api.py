@@ -1,4 +1,5 @@
-"""Search API: `GET /api/v1/search` — the catalog's search with its facets, filters, sorts and paging."""
+"""Search API: `GET /api/v1/search` — the catalog's search (datasets, and the rules of the data-opening standard)
+with its facets, filters, sorts and paging."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from citydata.accounts import authz
 from citydata.api_auth import caller
 from citydata.errors import DomainError, Forbidden
 from citydata.paging import _decode, _encode, clamp_limit
-from citydata.search import engine, services
+from citydata.search import engine, services, sources
 from citydata.search import queries as search_queries
 
 router = Router(tags=["search"])
@@ -31,6 +32,12 @@ class SearchIn(Schema):
     open_type: str = ""
     format: str = ""
     frequency: str = ""
+    kind: str = Field(
+        "",
+        max_length=20,
+        description="Only results of this kind: dataset, or standard (the data-opening standard's page and rules). "
+        "The dataset filters above, and sorts other than relevance, return datasets only",
+    )
     sort: Literal["relevance", "updated", "views", "downloads"] = "relevance"
     explain: bool = Field(False, description="Operators: the parts of each score")
 
@@ -41,6 +48,11 @@ class NamedOut(Schema):
 
 
 class SearchHitOut(Schema):
+    kind: str = Field(
+        description="What the result is: dataset, or standard (a rule of the data-opening standard, or its page; url "
+        "leads to the rule's anchor). For kinds other than dataset, department, domains, open_type, formats, "
+        "frequency, source and source_id are empty and updated is null"
+    )
     slug: str
     title: str
     url: str
@@ -111,7 +123,16 @@ def search(request, params: Query[SearchIn]):
             raise DomainError(_("分页游标无效，请从第一页重新开始。"), code="invalid_cursor")
     filters = {name: getattr(params, name).strip() for name in FACETS}
     filters["department"] = filters["department"].upper()
-    results = engine.search(query, filters=filters)
+    kind = params.kind.strip()
+    if kind and sources.get(kind) is None:
+        raise DomainError(
+            _("不支持的结果类型，可选：%(values)s。") % {"values": ", ".join(sources.SOURCES)},
+            code="invalid_filter",
+            details={"parameter": "kind"},
+        )
+    if params.sort != "relevance" and not kind:
+        kind = "dataset"  # only datasets have an update time, views and downloads to sort by
+    results = engine.search(query, filters={**filters, "kind": kind})
     hits = results.hits
     logged = services.log_query(query, len(hits), "api") if start == 0 else None  # a query, not a next page
     if params.sort != "relevance":
@@ -140,9 +161,10 @@ def search(request, params: Query[SearchIn]):
         "did_you_mean": results.did_you_mean,
         "items": [
             {
+                "kind": h.document.kind,
                 "slug": h.document.slug,
                 "title": h.document.title,
-                "url": request.build_absolute_uri(f"/datasets/{h.document.slug}/"),
+                "url": request.build_absolute_uri(h.url),
                 "summary": h.document.summary,
                 "department": {"code": h.document.department_code, "name": h.document.department_name},
                 "domains": h.document.domains,
@@ -161,7 +183,7 @@ def search(request, params: Query[SearchIn]):
                 + urlencode(
                     {
                         "t": services.click_token(
-                            query_id=query_id, slug=h.document.slug, position=start + i, source="api"
+                            query_id=query_id, slug=h.document.slug, position=start + i, source="api", kind=h.kind
                         )
                     }
                 ),

@@ -10,8 +10,9 @@ backends rank alike:
           + popularity (0.5 × log10(1 + views + 3 × downloads), at most 2) + freshness (≤ 30 days 1, ≤ a year 0.5)
 
 `explain` gives these parts per result. Ranking is identical on both backends whenever the query matches at
-most WINDOW documents (the window is chosen by the backend's own relevance beyond that). A search's filters narrow
-the match in SQL before the window is taken, and `facets()` counts every match, not only the window's.
+most WINDOW documents (the window is chosen by the backend's own relevance beyond that). Documents of every kind
+(`sources.py`: datasets, the standard's rules) are ranked together by this formula; a search's filters narrow the
+match in SQL before the window is taken, and `facets()` counts every match, not only the window's.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from functools import cached_property, lru_cache
 
 from django.utils import timezone
 
-from citydata.search import analysis
+from citydata.search import analysis, sources
 from citydata.search.backends import Filters, Groups, get_backend, id_list
 from citydata.search.models import FacetSet, SearchDocument, Synonym
 
@@ -125,6 +126,19 @@ class Hit:
     score: float
     parts: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def kind(self) -> str:
+        return self.document.kind
+
+    @property
+    def url(self) -> str:
+        """The path of the result's page (a dataset page, the standard page's anchor of a rule)."""
+        return sources.link(self.document.kind, self.document.slug) or ""
+
+    @property
+    def label(self):
+        return sources.label(self.document.kind)
+
 
 @dataclass(frozen=True)
 class FacetCombination:
@@ -153,14 +167,15 @@ class Results:
     groups: list[Group]
     hits: list[Hit]
     partial: bool = False  # no document held every word: these hold some
-    matched: int = 0  # every document matching the query, before filters, beyond the window too
+    matched: int = 0  # every document matching the query, of every kind, before filters, beyond the window too
     corrections: dict[str, str] = field(default_factory=dict)
     filters: Filters = field(default_factory=dict)  # what the hits were narrowed by (in SQL)
     matching: Groups = field(default_factory=list)  # the term groups the backend matched (for facet counts)
 
     @property
     def ids(self) -> list[int]:
-        return [h.document.object_id for h in self.hits]
+        """The datasets among the hits, best first (the catalog's ranked list)."""
+        return [h.document.object_id for h in self.hits if h.document.kind == "dataset"]
 
     @property
     def did_you_mean(self) -> str:
@@ -336,7 +351,7 @@ def parse(query: str) -> tuple[list[Group], dict[str, str]]:
 
 def search(query: str, *, filters: Filters | None = None) -> Results:
     """Every document matching `query` and `filters`, best first (at most WINDOW). Filters are facet values
-    (`FACETS`, and "kind")."""
+    (`FACETS`, and "kind"); a dataset facet's filter means datasets only."""
     filters = {name: value for name, value in (filters or {}).items() if value}
     groups, corrections = parse(query)
     if not groups:
@@ -369,7 +384,7 @@ def search(query: str, *, filters: Filters | None = None) -> Results:
         now=timezone.now(),
     )
     hits = [_score(d, scoring) for d in documents]
-    hits.sort(key=lambda h: (-h.score, h.document.title, h.document.object_id))
+    hits.sort(key=lambda h: (-h.score, h.document.title, h.document.kind, h.document.object_id))
     if not filters and len(ids) < WINDOW:
         matched = len(ids)
     elif len(groups) == 1 and not partial:

@@ -1,20 +1,19 @@
-"""Keeping the index in step with the catalog: a published dataset is one document; anything else is
-removed. Called by the `index_datasets` task after catalog changes, by the periodic catch-up job and by
+"""Keeping the index in step with what it covers: each registered source (`sources.py`: datasets, the standard's
+rules) says which of its objects belong in the index and what their documents hold; anything else of that kind is
+removed. Called by the `index_documents` task after changes, by the periodic catch-up job and by
 `citydata search-reindex`."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Prefetch
-from django.utils import timezone
 
-from citydata.catalog.models import Dataset, DatasetStatus, Domain, Resource
-from citydata.search import analysis
-from citydata.search.backends import get_backend
+from citydata.search import analysis, sources
+from citydata.search.backends import FIELDS, get_backend
 from citydata.search.models import FacetSet, SearchDocument, Synonym
 
 BATCH = 500
@@ -24,7 +23,7 @@ def teach_vocabulary() -> None:
     """The catalog's own words go into the segmenter's dictionary (call it through `engine.cache.teach`,
     which throttles it)."""
     from citydata.accounts.models import Department
-    from citydata.catalog.models import DatasetField
+    from citydata.catalog.models import DatasetField, Domain
 
     words: set[str] = set(Department.objects.values_list("name", flat=True))
     words |= set(Domain.objects.values_list("name", flat=True))
@@ -54,82 +53,27 @@ def _assign_facet_sets(documents: list[SearchDocument]) -> None:
         document.facet_set_id = ids[_signature(document)]
 
 
-def _terms(dataset: Dataset) -> dict[str, str]:
-    title_words = analysis.words(dataset.title)
-    tags = [str(t) for t in (dataset.tags or [])]
-    tag_words = analysis.words(" ".join(tags))
-    fields = [f.title for f in dataset.fields.all()] + [f.name for f in dataset.fields.all()]
-    org = [dataset.department.name] + [d.name for d in dataset.domains.all()]
-    return {
-        "title_terms": analysis.joined(title_words),
-        "tag_terms": analysis.joined(tag_words),
-        "field_terms": analysis.joined(analysis.words(" ".join(fields))),
-        "org_terms": analysis.joined(analysis.words(" ".join(org))),
-        "body_terms": analysis.joined(analysis.words(dataset.description[:4000])),
-        "pinyin_terms": analysis.joined(
-            analysis.pinyin_terms(title_words + tag_words)
-            + analysis.pinyin_runs(analysis.words(dataset.title, search_mode=False))
-            + _title_pinyin(dataset.title)
-        ),
-        "gram_terms": analysis.joined(analysis.bigrams(dataset.title)),
-    }
-
-
-def _title_pinyin(title: str) -> list[str]:
-    """The whole title's pinyin as one term too, so a run such as gongjiaoshishi matches by prefix."""
-    from pypinyin import lazy_pinyin
-
-    syllables = lazy_pinyin("".join(analysis.words(title, search_mode=False)), errors="ignore")
-    return ["".join(syllables)] if len(syllables) > 1 else []
-
-
-def _document(dataset: Dataset) -> SearchDocument:
-    return SearchDocument(
-        kind="dataset",
-        object_id=dataset.pk,
-        slug=dataset.slug,
-        title=dataset.title[:200],
-        summary=dataset.description[:300],
-        department_code=dataset.department.code,
-        department_name=dataset.department.name[:120],
-        domains=sorted(d.code for d in dataset.domains.all()),
-        open_type=dataset.open_type,
-        formats=sorted({r.format for r in dataset.resources.all() if r.format}),
-        frequency=dataset.update_frequency,
-        views=dataset.view_count,
-        downloads=dataset.download_count,
-        updated=dataset.last_data_update or dataset.updated_at,
-        source=dataset.source,
-        source_id=dataset.source_id[:200],
-        indexed_at=timezone.now(),
-        **_terms(dataset),
-    )
-
-
-def _datasets():
-    return Dataset.objects.select_related("department").prefetch_related(
-        "domains", "fields", Prefetch("resources", queryset=Resource.objects.only("id", "dataset_id", "format"))
-    )
-
-
-def reindex_datasets(ids: Iterable[int]) -> dict[str, int]:
-    """Index the given datasets if published, remove them from the index otherwise."""
+def reindex(kind: str, ids: Iterable[int]) -> dict[str, int]:
+    """Index the given objects of one kind as their source builds them; remove those it no longer indexes (a
+    withdrawn dataset, a disabled rule, a deleted object)."""
     from citydata.search.engine import cache
 
+    source = sources.get(kind)
+    if source is None:
+        raise ValueError(f"no search source of kind {kind!r}")
     ids = list(ids)
     cache.teach()
     backend = get_backend()
     indexed = removed = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        datasets = list(_datasets().filter(pk__in=chunk, status=DatasetStatus.PUBLISHED))
-        documents = [_document(d) for d in datasets]
+        documents = source.documents(chunk)
         if documents:
             _assign_facet_sets(documents)
         with transaction.atomic():
             gone = list(
-                SearchDocument.objects.filter(kind="dataset", object_id__in=chunk)
-                .exclude(object_id__in=[d.pk for d in datasets])
+                SearchDocument.objects.filter(kind=kind, object_id__in=chunk)
+                .exclude(object_id__in=[d.object_id for d in documents])
                 .values_list("id", flat=True)
             )
             if gone:
@@ -137,7 +81,7 @@ def reindex_datasets(ids: Iterable[int]) -> dict[str, int]:
                 SearchDocument.objects.filter(id__in=gone).delete()
                 removed += len(gone)
             if documents:
-                saved = SearchDocument.objects.bulk_create(
+                SearchDocument.objects.bulk_create(
                     documents,
                     update_conflicts=True,
                     unique_fields=["kind", "object_id"],
@@ -149,7 +93,7 @@ def reindex_datasets(ids: Iterable[int]) -> dict[str, int]:
                 )
                 by_object = dict(
                     SearchDocument.objects.filter(
-                        kind="dataset", object_id__in=[d.object_id for d in saved]
+                        kind=kind, object_id__in=[d.object_id for d in documents]
                     ).values_list("object_id", "id")
                 )
                 backend.replace([(by_object[d.object_id], _field_terms(d)) for d in documents])
@@ -157,29 +101,41 @@ def reindex_datasets(ids: Iterable[int]) -> dict[str, int]:
     return {"indexed": indexed, "removed": removed}
 
 
-def _field_terms(document: SearchDocument) -> dict[str, str]:
-    from citydata.search.backends import FIELDS
+def reindex_datasets(ids: Iterable[int]) -> dict[str, int]:
+    """Index the given datasets if published, remove them from the index otherwise."""
+    return reindex("dataset", ids)
 
+
+def _field_terms(document: SearchDocument) -> dict[str, str]:
     return {name: getattr(document, name) for name in FIELDS}
 
 
 def reindex_all() -> dict[str, int]:
-    """Every dataset, and documents whose dataset no longer exists."""
+    """Every object of every source, and no document whose object or source no longer exists."""
     from citydata.search.engine import cache
 
     cache.teach(force=True)  # a full rebuild takes in every new department, domain and field title
-    ids = list(Dataset.objects.values_list("pk", flat=True))
-    report = reindex_datasets(ids)
-    orphans = list(
-        SearchDocument.objects.filter(kind="dataset").exclude(object_id__in=ids).values_list("id", flat=True)
-    )
-    if orphans:
-        get_backend().delete(orphans)
-        SearchDocument.objects.filter(id__in=orphans).delete()
-    report["removed"] += len(orphans)
+    report = {"indexed": 0, "removed": 0}
+    backend = get_backend()
+    for kind, source in sources.SOURCES.items():
+        ids = source.every_id()
+        done = reindex(kind, ids)
+        orphans = list(SearchDocument.objects.filter(kind=kind).exclude(object_id__in=ids).values_list("id", flat=True))
+        if orphans:
+            backend.delete(orphans)
+            SearchDocument.objects.filter(id__in=orphans).delete()
+        report["indexed"] += done["indexed"]
+        report["removed"] += done["removed"] + len(orphans)
+    unknown = list(SearchDocument.objects.exclude(kind__in=list(sources.SOURCES)).values_list("id", flat=True))
+    if unknown:
+        backend.delete(unknown)
+        SearchDocument.objects.filter(id__in=unknown).delete()
+        report["removed"] += len(unknown)
+    # Combinations no document uses any more stay: they are few, and deleting them here could race an index task
+    # that has just created one for a document it has not saved yet.
     return report
 
 
-def stale_ids(since) -> list[int]:
-    """Datasets changed since `since` (the catch-up job's last run), by their update time."""
-    return list(Dataset.objects.filter(updated_at__gte=since).values_list("pk", flat=True))
+def stale(since: dt.datetime) -> dict[str, list[int]]:
+    """Objects changed since `since` (the catch-up job's last run), by kind, for the sources that can tell."""
+    return {kind: s.changed_since(since) for kind, s in sources.SOURCES.items() if s.changed_since is not None}

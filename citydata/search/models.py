@@ -1,5 +1,6 @@
-"""The search index: one row per searchable object with its analysed terms, kept in step with the catalog
-by a background task; the full-text index itself (SQLite FTS5 or a PostgreSQL tsvector) mirrors these rows."""
+"""The search index: one row per searchable object (a dataset, a rule of the data-opening standard; see
+`sources.py`) with its analysed terms, kept in step by a background task; the full-text index itself (SQLite FTS5
+or a PostgreSQL tsvector) mirrors these rows."""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ class FacetSet(models.Model):
 
 
 class SearchDocument(models.Model):
+    """One searchable object. `kind` names its source (`sources.py`); the facet columns are empty for kinds other
+    than datasets."""
+
     kind = models.CharField(max_length=20, default="dataset")
     object_id = models.BigIntegerField()
     slug = models.CharField(max_length=100)
@@ -108,13 +112,14 @@ class SearchQuery(models.Model):
 
 class SearchClick(models.Model):
     """A result someone opened from a search (the page's links and the API's `click_url` go through a signed
-    redirect): which dataset, at which position, for which logged search. Operators read click-through by
-    position from these."""
+    redirect): which result (a dataset, or another kind's object), at which position, for which logged search.
+    Operators read click-through by position from these."""
 
     query = models.ForeignKey(
         SearchQuery, on_delete=models.CASCADE, null=True, blank=True, related_name="clicks", verbose_name=_("搜索")
     )
-    slug = models.CharField(_("数据集"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=20, default="dataset")
+    slug = models.CharField(_("结果"), max_length=100)
     position = models.PositiveSmallIntegerField(_("位置"))  # 1 is the first result
     source = models.CharField(_("来源"), max_length=10, default="page")  # page or api
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)

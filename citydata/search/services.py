@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from citydata.accounts import authz
 from citydata.accounts.models import User
 from citydata.errors import DomainError
-from citydata.search import analysis
+from citydata.search import analysis, sources
 from citydata.search.models import SearchClick, SearchQuery, Synonym
 from citydata.security import audit
 
@@ -70,39 +70,46 @@ def log_query(text: str, results: int, source: str) -> SearchQuery:
     return SearchQuery.objects.create(text=analysis.fold(text).strip()[:100], results=results, source=source[:10])
 
 
-def click_token(*, query_id: int | None, slug: str, position: int, source: str) -> str:
-    """The signed value of a result link (`/search/click/?t=…`): it names the dataset, so the redirect can only
-    lead to a dataset page, and it cannot be forged to invent clicks."""
-    return signing.dumps([query_id, slug, position, source[:1]], salt=CLICK_SALT, compress=False)
+def click_token(*, query_id: int | None, slug: str, position: int, source: str, kind: str = "dataset") -> str:
+    """The signed value of a result link (`/search/click/?t=…`): it names the result (kind and slug), so the
+    redirect can only lead to that result's page on this site, and it cannot be forged to invent clicks. A dataset's
+    link keeps the shorter form links had before other kinds were indexed."""
+    value = [query_id, slug, position, source[:1]] + ([kind] if kind != "dataset" else [])
+    return signing.dumps(value, salt=CLICK_SALT, compress=False)
 
 
 @dataclass(frozen=True)
 class Click:
     slug: str
     recorded: bool
+    kind: str = "dataset"
+    url: str = ""  # the result's page
 
 
 def click_record(*, token: str) -> Click:
     """Count a click on a search result and say where it leads. A link older than CLICK_MAX_AGE still leads to
-    its dataset but is not counted (it was bookmarked or shared, not clicked from a search)."""
+    its result but is not counted (it was bookmarked or shared, not clicked from a search)."""
     recorded = True
     try:
-        query_id, slug, position, source = signing.loads(token, salt=CLICK_SALT, max_age=CLICK_MAX_AGE)
+        value = signing.loads(token, salt=CLICK_SALT, max_age=CLICK_MAX_AGE)
     except signing.SignatureExpired:
-        query_id, slug, position, source = signing.loads(token, salt=CLICK_SALT)
+        value = signing.loads(token, salt=CLICK_SALT)
         recorded = False
     except (signing.BadSignature, ValueError, TypeError):
         raise DomainError(_("这个搜索结果链接无效。"), code="invalid_click") from None
-    if not isinstance(slug, str) or not slug or "/" in slug or "\\" in slug or not isinstance(position, int):
+    if not isinstance(value, list) or len(value) not in (4, 5):
         raise DomainError(_("这个搜索结果链接无效。"), code="invalid_click")
-    if not 1 <= position <= 1000:
+    query_id, slug, position, source = value[:4]
+    kind = value[4] if len(value) == 5 else "dataset"
+    url = sources.link(kind, slug) if isinstance(kind, str) else None
+    if url is None or not isinstance(position, int) or not 1 <= position <= 1000:
         raise DomainError(_("这个搜索结果链接无效。"), code="invalid_click")
     if recorded:
         query = SearchQuery.objects.filter(pk=query_id).first() if isinstance(query_id, int) else None
         SearchClick.objects.create(
-            query=query, slug=slug[:100], position=position, source="api" if source == "a" else "page"
+            query=query, kind=kind, slug=slug[:100], position=position, source="api" if source == "a" else "page"
         )
-    return Click(slug=slug, recorded=recorded)
+    return Click(slug=slug, recorded=recorded, kind=kind, url=url)
 
 
 def prune_queries() -> int:

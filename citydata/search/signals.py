@@ -1,5 +1,5 @@
-"""Catalog changes queue a re-index of the datasets they touch, after the transaction commits; the request
-never waits for the index."""
+"""Changes to what the index covers (datasets, the standard's rules) queue a re-index of the objects they touch,
+after the transaction commits; the request never waits for the index."""
 
 from __future__ import annotations
 
@@ -10,36 +10,38 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from citydata.catalog.models import Dataset, DatasetField, Resource
-from citydata.catalog.signals import dataset_changed
+from citydata.catalog.models import Dataset, DatasetField, Resource, StandardRule
+from citydata.catalog.signals import dataset_changed, standard_changed
 from citydata.search.models import Synonym
 
 _state = threading.local()
 inline = False  # tests index in the request (their transactions never commit); production queues a task
 
 
-def _queue(dataset_id: int | None) -> None:
-    """Collect the datasets a transaction touches; when it commits, one task indexes them all."""
-    if dataset_id is None or getattr(_state, "paused", False):
+def queue(kind: str, object_id: int | None) -> None:
+    """Collect the objects a transaction touches, by kind; when it commits, one task per kind indexes them.
+    Another document source (`sources.py`) calls this when one of its objects changes."""
+    if object_id is None or getattr(_state, "paused", False):
         return
     if inline:
         from citydata.search import index
 
-        index.reindex_datasets([dataset_id])
+        index.reindex(kind, [object_id])
         return
     pending = getattr(_state, "pending", None)
     if pending is None:
-        pending = _state.pending = set()
+        pending = _state.pending = {}
         transaction.on_commit(_flush)
-    pending.add(dataset_id)
+    pending.setdefault(kind, set()).add(object_id)
 
 
 def _flush() -> None:
-    from citydata.search.tasks import index_datasets
+    from citydata.search.tasks import index_documents
 
-    ids, _state.pending = sorted(getattr(_state, "pending", None) or ()), None
-    if ids:
-        index_datasets.enqueue(ids)
+    pending, _state.pending = getattr(_state, "pending", None) or {}, None
+    for kind, ids in sorted(pending.items()):
+        if ids:
+            index_documents.enqueue(kind, sorted(ids))
 
 
 @contextmanager
@@ -55,12 +57,12 @@ def paused():
 @receiver(post_save, sender=Dataset)
 @receiver(post_delete, sender=Dataset)
 def _dataset_saved(sender, instance, **kwargs):
-    _queue(instance.pk)
+    queue("dataset", instance.pk)
 
 
 @receiver(dataset_changed)
 def _dataset_changed(sender, dataset_id, **kwargs):
-    _queue(dataset_id)
+    queue("dataset", dataset_id)
 
 
 @receiver(post_save, sender=DatasetField)
@@ -68,13 +70,24 @@ def _dataset_changed(sender, dataset_id, **kwargs):
 @receiver(post_save, sender=Resource)
 @receiver(post_delete, sender=Resource)
 def _part_changed(sender, instance, **kwargs):
-    _queue(instance.dataset_id)
+    queue("dataset", instance.dataset_id)
 
 
 @receiver(m2m_changed, sender=Dataset.domains.through)
 def _domains_changed(sender, instance, action, **kwargs):
     if action.startswith("post_") and isinstance(instance, Dataset):
-        _queue(instance.pk)
+        queue("dataset", instance.pk)
+
+
+@receiver(post_save, sender=StandardRule)
+@receiver(post_delete, sender=StandardRule)
+def _rule_saved(sender, instance, **kwargs):
+    queue("standard", instance.pk)
+
+
+@receiver(standard_changed)
+def _rule_changed(sender, rule_id, **kwargs):
+    queue("standard", rule_id)
 
 
 @receiver(post_save, sender=Synonym)

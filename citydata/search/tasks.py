@@ -10,20 +10,33 @@ from citydata.jobs.schedule import periodic
 
 
 @task()
-def index_datasets(ids: list[int]) -> dict:
+def index_documents(kind: str, ids: list[int]) -> dict:
+    """Re-index these objects of one kind (`search/sources.py`): datasets, rules of the standard."""
     from citydata.search import index
 
-    return index.reindex_datasets(ids)
+    return index.reindex(kind, ids)
+
+
+@task()
+def index_datasets(ids: list[int]) -> dict:
+    """Kept for tasks queued before `index_documents` existed."""
+    from citydata.search import index
+
+    return index.reindex("dataset", ids)
 
 
 @task()
 def refresh_search_index() -> dict:
-    """Datasets changed in the last hour (bulk updates send no signals), and popularity figures."""
+    """Objects changed in the last hour (bulk updates send no signals), and popularity figures."""
     from django.utils import timezone
 
     from citydata.search import index
 
-    return index.reindex_datasets(index.stale_ids(timezone.now() - dt.timedelta(hours=1)))
+    report = {"indexed": 0, "removed": 0}
+    for kind, ids in index.stale(timezone.now() - dt.timedelta(hours=1)).items():
+        done = index.reindex(kind, ids)
+        report = {k: report[k] + done[k] for k in report}
+    return report
 
 
 periodic("refresh_search_index", refresh_search_index, every=dt.timedelta(minutes=30))

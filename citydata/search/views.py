@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -70,7 +69,8 @@ def synonym_edit_view(request, pk: int):
 
 def suggest_view(request):
     """Suggestions as the visitor types (htmx fills the list under the search box): the best matching
-    dataset titles, marked. Works for pinyin and initials too."""
+    titles, marked, each a link to its page (a rule of the standard says what it is). Works for pinyin and
+    initials too."""
     from citydata.search import engine
 
     text = (request.GET.get("q") or "").strip()[:100]
@@ -85,7 +85,8 @@ def suggest_view(request):
 
 @never_cache
 def click_view(request):
-    """A search result's link: count the click (signed: dataset, position, search) and go to the dataset. Plain
-    links, so it works without JavaScript; the target is always a dataset page, never an address from the URL."""
+    """A search result's link: count the click (signed: result, position, search) and go to the result. Plain
+    links, so it works without JavaScript; the target is always a page of this site built from the result's kind
+    and slug (a dataset page, a rule's anchor on the standard page), never an address from the URL."""
     click = services.click_record(token=(request.GET.get("t") or "")[:500])
-    return redirect(reverse("catalog:dataset_detail", args=[click.slug]))
+    return redirect(click.url)

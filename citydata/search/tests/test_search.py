@@ -200,22 +200,22 @@ def test_changes_are_indexed_by_a_task_after_commit(
 ):
     from citydata.search import signals, tasks
 
-    real = tasks.index_datasets
-    queued: list[list[int]] = []
+    real = tasks.index_documents
+    queued: list[tuple[str, list[int]]] = []
 
     class Recorder:
-        def enqueue(self, ids):
-            queued.append(ids)
+        def enqueue(self, kind, ids):
+            queued.append((kind, ids))
 
     monkeypatch.setattr(signals, "inline", False)
-    monkeypatch.setattr(tasks, "index_datasets", Recorder())
+    monkeypatch.setattr(tasks, "index_documents", Recorder())
     parking = Dataset.objects.get(slug="parking")
     staff = user_with_role("provider", "JTJ")
     with django_capture_on_commit_callbacks(execute=True):
         services.dataset_update(
             by=staff, dataset=parking, data={"title": "绵阳市停车泊位"}, expected_version=parking.version
         )
-    assert queued == [[parking.pk]]  # one task for the transaction, not one per save
+    assert queued == [("dataset", [parking.pk])]  # one task for the transaction, not one per save
     assert SearchDocument.objects.get(slug="parking").title == "绵阳市公共停车场信息"  # not yet: the task does it
-    real.call([parking.pk])
+    real.call("dataset", [parking.pk])
     assert SearchDocument.objects.get(slug="parking").title == "绵阳市停车泊位"
