@@ -5,7 +5,7 @@ in Python over the stored terms (`engine.py`), is the same on both.
 
 - SQLite: an FTS5 table whose rowid is the document id (the default).
 - PostgreSQL: a tsvector of all terms ('simple' configuration: the terms are already analysed) with a GIN
-  index.
+  index, and each document's facet combination beside it.
 
 For very large deployments a third backend (OpenSearch) would implement the same five methods over an index
 fed by `index.reindex`; see docs/search.md.
@@ -14,7 +14,7 @@ fed by `index.reindex`; see docs/search.md.
 from __future__ import annotations
 
 import json
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.db import connection
 from django.db.models.expressions import RawSQL
@@ -30,7 +30,8 @@ _LISTS = {"domain": "domains", "format": "formats"}
 
 
 class Backend(Protocol):
-    def replace(self, rows: list[tuple[int, dict[str, str]]]) -> None: ...
+    def replace(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
+        """Index these documents (id, their term fields and "facet_set", the id of their facet combination)."""
 
     def delete(self, ids: list[int]) -> None: ...
 
@@ -79,7 +80,7 @@ def _fts_term(term: str) -> str:
 class SQLiteBackend:
     table = "search_fts"
 
-    def replace(self, rows: list[tuple[int, dict[str, str]]]) -> None:
+    def replace(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
         if not rows:
             return
         with connection.cursor() as cursor:
@@ -148,15 +149,15 @@ def _ts_term(term: str, weights: str = "") -> str:
 class PostgresBackend:
     table = "search_vector"
 
-    def replace(self, rows: list[tuple[int, dict[str, str]]]) -> None:
+    def replace(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
         if not rows:
             return
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO {self.table} (id, vector) VALUES (%s, "
+                f"INSERT INTO {self.table} (id, vector, facet_set) VALUES (%s, "
                 "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B') || "
-                "setweight(to_tsvector('simple', %s), 'C') || to_tsvector('simple', %s)) "
-                "ON CONFLICT (id) DO UPDATE SET vector = EXCLUDED.vector",
+                "setweight(to_tsvector('simple', %s), 'C') || to_tsvector('simple', %s), %s) "
+                "ON CONFLICT (id) DO UPDATE SET vector = EXCLUDED.vector, facet_set = EXCLUDED.facet_set",
                 [
                     (
                         pk,
@@ -164,6 +165,7 @@ class PostgresBackend:
                         " ".join(terms.get(f, "") for f in ("tag_terms", "pinyin_terms")),
                         " ".join(terms.get(f, "") for f in ("field_terms", "org_terms", "gram_terms")),
                         terms.get("body_terms", ""),
+                        terms.get("facet_set"),
                     )
                     for pk, terms in rows
                 ],
@@ -198,11 +200,12 @@ class PostgresBackend:
             return cursor.fetchone()[0]
 
     def facet_sets(self, groups: Groups, *, every: int = 1) -> list[tuple[int | None, int]]:
-        sample = f" AND v.id %% {int(every)} = 0" if every > 1 else ""
+        sample = f" AND id %% {int(every)} = 0" if every > 1 else ""
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT d.facet_set_id, count(*) FROM {self.table} v JOIN {DOCUMENTS} d ON d.id = v.id "
-                f"WHERE v.vector @@ to_tsquery('simple', %s){sample} GROUP BY d.facet_set_id",
+                # the combination is kept beside the vector: the rows the match reads anyway, no join
+                f"SELECT facet_set, count(*) FROM {self.table} "
+                f"WHERE vector @@ to_tsquery('simple', %s){sample} GROUP BY facet_set",
                 [self._query(groups)],
             )
             return cursor.fetchall()

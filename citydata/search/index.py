@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 
@@ -106,8 +107,8 @@ def reindex_datasets(ids: Iterable[int]) -> dict[str, int]:
     return reindex("dataset", ids)
 
 
-def _field_terms(document: SearchDocument) -> dict[str, str]:
-    return {name: getattr(document, name) for name in FIELDS}
+def _field_terms(document: SearchDocument) -> dict[str, Any]:
+    return {**{name: getattr(document, name) for name in FIELDS}, "facet_set": document.facet_set_id}
 
 
 def reindex_all() -> dict[str, int]:
