@@ -166,6 +166,7 @@ _FINE = ("number", "building", "unit", "room", "group")
 _UNIT_SUFFIX = "(?:省|市|区|县|旗|州|盟|镇|乡|街道|村|路|街|巷|弄|道|里|胡同)"
 _FINE_SUFFIX = "(?:号|栋|幢|座|单元|室|组|队|楼|层|户)"
 _ADDRESS_RUN = re.compile(r"[一-龥A-Za-z0-9\-]+")
+_HAS_FINE = re.compile(_FINE_SUFFIX)
 _ADDRESS_CONTEXT = re.compile(
     "居住在|居住于|家住在|家住|住在|现住址|现住|住址|地址为|地址|位于|户籍地|户籍|籍贯|来自|搬到|迁至|回到|前往|返回"
     "|住|在|于|至|到|往|为|是|系|回|去|赴"
@@ -211,7 +212,7 @@ def _address_start(text: str, start: int, end: int) -> int:
 def find_addresses(text: str, hinted: bool) -> Iterator[tuple[int, int]]:
     for run in _ADDRESS_RUN.finditer(text):
         start, end = run.span()
-        if not re.search(_FINE_SUFFIX, run.group()):
+        if not _HAS_FINE.search(run.group()):
             continue
         begin = _address_start(text, start, end)
         match = _address_match(text, begin, end)
@@ -219,8 +220,11 @@ def find_addresses(text: str, hinted: bool) -> Iterator[tuple[int, int]]:
             yield match.start(), match.end()
 
 
+_ADMIN_HEAD = re.compile(f"{_ADMIN}{{1,3}}")
+
+
 def mask_address(value: str) -> str:
-    match = re.match(f"{_ADMIN}{{1,3}}", value)
+    match = _ADMIN_HEAD.match(value)
     keep = match.end() if match and match.end() < len(value) else min(len(value) // 3, 6)
     return value[:keep] + "*" * (len(value) - keep)
 

@@ -166,7 +166,7 @@ _NO_ALNUM_BEFORE, _NO_ALNUM_AFTER = "(?<![0-9A-Za-z])", "(?![0-9A-Za-z])"
 
 
 def _digits(text: str) -> str:
-    return _NOT_DIGIT.sub("", text)
+    return text if text.isascii() and text.isdigit() else _NOT_DIGIT.sub("", text)
 
 
 def _date(year: int, month: int, day: int) -> dt.date | None:
@@ -195,12 +195,13 @@ _LUHN_DOUBLE = (0,) * 48 + (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)  # by byte value: a di
 
 # GB 11643-1999: ISO 7064 MOD 11-2 — weight of position i (1-based, left to right) is 2^(18-i) mod 11.
 _ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
+_ID_ZEROS = 48 * sum(_ID_WEIGHTS)  # what the ASCII code of "0" adds at every position
 _ID_CHECK = "10X98765432"
 
 
 def resident_id_check_char(first17: str) -> str:
-    """The 18th character of a resident ID whose first 17 digits are given."""
-    return _ID_CHECK[sum(map(operator.mul, map(int, first17), _ID_WEIGHTS)) % 11]
+    """The 18th character of a resident ID whose first 17 digits (ASCII) are given."""
+    return _ID_CHECK[(sum(map(operator.mul, first17.encode(), _ID_WEIGHTS)) - _ID_ZEROS) % 11]
 
 
 # GB 32100-2015: 31 characters (no I, O, Z, S, V); weight of position i is 3^(i-1) mod 31.
@@ -217,6 +218,9 @@ def uscc_check_char(first17: str) -> str:
 
 
 # --- resident ID -------------------------------------------------------------------------------------------------
+
+
+_YEAR_STARTED = dt.date.today().year  # a birth year before it is in the past without asking the clock again
 
 
 def _mask_resident_id(value: str) -> str:
@@ -244,13 +248,13 @@ def resident_id(candidate: str) -> bool:
     county codes are renamed and merged over time and valid old IDs keep codes no current table lists — a full
     table check (python-stdnum's cn.ric) rejects Mianyang's 510703/510704."""
     value = candidate.upper()
-    if value[:2] not in lexicon.PROVINCE_CODES:
+    if value[:2] not in lexicon.PROVINCE_CODES or not value.isascii():
         return False
     if len(value) == 18:
         if not value[:17].isdigit():
             return False
         born = _date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-        if born is None or born.year < 1900 or born > dt.date.today():
+        if born is None or born.year < 1900 or (born.year >= _YEAR_STARTED and born > dt.date.today()):
             return False
         return resident_id_check_char(value[:17]) == value[17]
     if len(value) == 15 and value.isdigit():
@@ -583,6 +587,13 @@ def _within(number: float, bounds: tuple[float, float]) -> bool:
     return bounds[0] <= number <= bounds[1]
 
 
+_DECIMALS_AFTER_TWO = re.compile(r"(\.[0-9]{2})[0-9]+")
+
+
+def _two_decimals(match: re.Match[str]) -> str:
+    return match.group(1) + "**"
+
+
 def _find_coordinates(text: str, hinted: bool) -> Iterator[tuple[int, int]]:
     taken: list[tuple[int, int]] = []
     for match in _PAIR.finditer(text):
@@ -610,7 +621,7 @@ def _find_coordinates(text: str, hinted: bool) -> Iterator[tuple[int, int]]:
     context=("经度", "纬度", "经纬度", "坐标", "定位"),
     strength=0.9,
     finder=_find_coordinates,
-    masker=lambda value: re.sub(r"(\.[0-9]{2})[0-9]+", lambda m: m.group(1) + "**", value),
+    masker=lambda value: _DECIMALS_AFTER_TWO.sub(_two_decimals, value),
 )
 def coordinates(candidate: str) -> bool:
     """精确坐标: a longitude/latitude pair (either order, separated by a comma, slash or space) inside China's

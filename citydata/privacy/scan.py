@@ -11,16 +11,31 @@ from __future__ import annotations
 
 import contextlib
 import math
+import operator
 import queue
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from citydata.privacy import detectors as registry
 from citydata.privacy.detectors import WHITESPACE, Detector
 from citydata.privacy.tables import Table, TableSource, open_table, sql_literal
+from citydata.privacy.text import Span, find_in_text, find_in_texts, mask
+
+__all__ = [
+    "CellFinding",
+    "ColumnClass",
+    "ScanReport",
+    "Span",
+    "TypeScore",
+    "classify_columns",
+    "find_in_text",
+    "mask",
+    "scan_cells",
+    "scan_table",
+]
 
 DEFAULT_SAMPLE_ROWS = 10_000  # rows a column is classified from; smaller tables are read whole
 VALIDATE_LIMIT = 1_000  # candidates of one type validated in Python per column; the share is scaled from them
@@ -33,9 +48,8 @@ PLAIN_VALUE = (
     r"|[0-9]{4}[-/.年][0-9]{1,2}[-/.月][0-9]{1,2}日?(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?"
     r"|[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?"
 )
-SEEN_TEXTS = 50_000  # texts whose findings are remembered while scanning
-CHUNK_ROWS = 25_000  # rows whose free text DuckDB tests at a time, while Python validates the previous ones
-CONTEXT_WINDOW = 12  # characters before a value searched for words like 卡号 or 身份证
+FIRST_TEXTS = 4_096  # distinct texts DuckDB flags before Python starts reading findings
+TEXT_CHUNK = 65_536  # at most this many distinct texts flagged per query, while Python reads the previous ones
 _WS = "[ \t\r\n\u3000]"
 
 # --- results -----------------------------------------------------------------------------------------------------
@@ -129,85 +143,6 @@ class ScanReport:
             "columns": [c.as_json() for c in self.columns],
             "cells": [f.as_json() for f in self.cells],
         }
-
-
-# --- masking -----------------------------------------------------------------------------------------------------
-
-
-def mask(value: str, type: str) -> str:
-    """`value` as it may be shown: 510703********1234, 138****5678, 张*. Unknown types keep the first character."""
-    detector = registry.REGISTRY.get(type)
-    if detector is not None and detector.masker is not None:
-        return detector.masker(value)
-    return value[:1] + "*" * max(len(value) - 1, 0)
-
-
-# --- one piece of text -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Span:
-    type: str
-    start: int
-    end: int
-
-
-def _context_choice(text: str, start: int, types: list[str]) -> str | None:
-    """Of the types an ambiguous value passes, the one whose context word stands nearest before it."""
-    window_start = max(0, start - CONTEXT_WINDOW)
-    window = text[window_start:start]
-    best: tuple[int, str] | None = None
-    for code in types:
-        for word in registry.get(code).context:
-            at = window.rfind(word)
-            if at >= 0 and (best is None or at + len(word) > best[0]):
-                best = (at + len(word), code)
-    return best[1] if best else None
-
-
-def _resolve(text: str, found: list[tuple[int, int, str]], hint: str | None) -> list[Span]:
-    """One type per span (context, then the header, then registration order decide), then no overlaps (the
-    longer span wins: an e-mail address over the phone number inside it)."""
-    order = {code: i for i, code in enumerate(registry.REGISTRY)}
-    by_span: dict[tuple[int, int], list[str]] = {}
-    for start, end, code in found:
-        by_span.setdefault((start, end), []).append(code)
-    spans = []
-    for (start, end), codes in by_span.items():
-        if len(codes) > 1:
-            codes.sort(key=order.__getitem__)
-            chosen = _context_choice(text, start, codes) or (hint if hint in codes else codes[0])
-        else:
-            chosen = codes[0]
-        spans.append(Span(chosen, start, end))
-    spans.sort(key=lambda s: (s.start, -(s.end - s.start), order[s.type]))
-    kept: list[Span] = []
-    for span in spans:
-        if not kept or span.start >= kept[-1].end:
-            kept.append(span)
-        elif span.end - span.start > kept[-1].end - kept[-1].start:
-            kept[-1] = span
-    return kept
-
-
-def find_in_text(
-    text: str, *, hint: str | None = None, only: Iterable[Detector] | None = None, prefiltered: bool = False
-) -> list[Span]:
-    """Every value of personal data in one piece of text, overlaps resolved. `hint` is the type the column
-    header names (it lets a whole cell be a name without a context word); `only` limits the detectors tried."""
-    found: list[tuple[int, int, str]] = []
-    for detector in registry.detectors() if only is None else only:
-        if prefiltered and detector.finder is None and hint != detector.code:
-            validate = detector.validate  # the common case, without the generator of Detector.find
-            found.extend(
-                (m.start(), m.end(), detector.code) for m in detector.compiled.finditer(text) if validate(m.group())
-            )
-            continue
-        for start, end in detector.find(text, hinted=hint == detector.code, prefiltered=prefiltered):
-            found.append((start, end, detector.code))
-    if len(found) == 1:
-        return [Span(found[0][2], found[0][0], found[0][1])]
-    return _resolve(text, found, hint) if found else []
 
 
 # --- column classification ---------------------------------------------------------------------------------------
@@ -380,69 +315,91 @@ def _rescore(score: TypeScore, column: ColumnClass, strength: float) -> TypeScor
 
 
 def _flags(columns: list[ColumnClass], dets: list[Detector]) -> str:
-    """A bit per detector that has a candidate in `text`, the cells of every free-text column stacked (`k` is the
-    column's position): each detector's RE2 test runs once per cell, which costs less than one big alternation,
-    and one expression for all columns means DuckDB compiles each regex once per query (~17 ms a column
-    otherwise). Plain numbers or dates get 0 without any test, and cells without an ASCII letter or digit are
-    tested only by the detectors that can match Chinese alone (and by the type their header names)."""
-    bits, chinese_bits = [], []
+    """A bit per detector that has a candidate in `text` (`k` is the position of its column in `columns`): each
+    detector's RE2 test runs once per text, which costs less than one big alternation. Plain numbers or dates get
+    0 without any test, and texts without an ASCII letter or digit are tested only by the detectors that can
+    match Chinese alone (and by the type their header names). Each test appears once in the expression: DuckDB
+    compiles every occurrence of a regex again, and that is most of the cost of setting up a query."""
+    chinese, ascii_only, hinted_only = [], [], []
     for i, d in enumerate(dets):
         test = f"regexp_matches(text, {sql_literal(d.flag_pattern)})"
         hinted = [str(k) for k, c in enumerate(columns) if c.hint == d.code]
         if hinted:
             whole = sql_literal(f"{_WS}*(?:{d.cell_regex}){_WS}*")
             test = f"({test} OR (k IN ({', '.join(hinted)}) AND regexp_full_match(text, {whole})))"
-        bits.append(f"({test}::BIGINT << {i})")
+        bit = f"({test}::BIGINT << {i})"
         if not d.needs_ascii:
-            chinese_bits.append(bits[-1])
-        elif hinted:
-            chinese_bits.append(f"((k IN ({', '.join(hinted)}) AND {test})::BIGINT << {i})")
+            chinese.append(bit)
+        else:
+            ascii_only.append(bit)
+            if hinted:
+                hinted_only.append(f"((k IN ({', '.join(hinted)}) AND {test})::BIGINT << {i})")
     plain = sql_literal(PLAIN_VALUE)
+    with_ascii = (
+        f"CASE WHEN regexp_matches(text, '[0-9A-Za-z]') THEN {' | '.join(ascii_only)} "
+        f"ELSE {' | '.join(hinted_only) or '0'} END"
+        if ascii_only
+        else "0"
+    )
+    return f"CASE WHEN regexp_full_match(text, {plain}) THEN 0 ELSE {' | '.join([*chinese, with_ascii])} END"
+
+
+def _texts_sql(columns: list[ColumnClass]) -> str:
+    """Each distinct non-empty text of each free-text column once, with the rows that hold it (`rows` only when
+    there are several: most texts with personal data are unique, and a list per text costs more to hand to Python
+    than the text): remarks repeat (患者高热三天，予退热处理。), and a text is tested and validated once however
+    often it occurs. One pass over the table (a Parquet file is read once); in column order."""
+    picked = ", ".join(f"c{c.index}" for c in columns)
+    cells = f"SELECT __row, unnest(range({len(columns)})) AS k, unnest([{picked}]) AS text FROM t"  # noqa: S608
     return (
-        f"CASE WHEN regexp_full_match(text, {plain}) THEN 0 "
-        f"WHEN NOT regexp_matches(text, '[0-9A-Za-z]') THEN {' | '.join(chinese_bits) or '0'} "
-        f"ELSE {' | '.join(bits)} END"
+        "SELECT k, text, min(__row) AS row, CASE WHEN count(*) > 1 THEN list(__row) END AS rows, "  # noqa: S608
+        f"count(*) AS n FROM ({cells}) WHERE text <> '' GROUP BY k, text ORDER BY k"
     )
 
 
-def _text_query(columns: list[ColumnClass], source: str) -> tuple[str, list[Detector]]:
-    """Free-text cells, in a range of row numbers, that hold a candidate: one row per flagged cell — row number,
-    position of the column in `columns`, text and flags — in row then column order. One query covers every
-    free-text column (each query costs ~0.05 s of CPU to set up, mostly RE2 compilation); only flagged cells
-    cross into Python."""
+def _flagged_sql(columns: list[ColumnClass]) -> tuple[str, list[Detector]]:
+    """The texts, in a range of their positions, that hold a candidate: column position, text, rows and flags.
+    Materialised, because DuckDB would otherwise push `bits <> 0` below the projection and run every regex twice;
+    the shortest thing found in running text is a context word and a name (4), under a header a 2-character name."""
     dets = registry.detectors()
-    # the shortest thing found in running text is a context word and a name (4); under a header, a 2-character name
-    cells = " UNION ALL ".join(
-        f"SELECT __row, {k} AS k, c{c.index} AS text FROM {source} "  # noqa: S608
-        f"WHERE __row >= $1 AND __row < $2 AND length(c{c.index}) >= {2 if c.hint else 4}"
-        for k, c in enumerate(columns)
-    )
+    hinted = [str(k) for k, c in enumerate(columns) if c.hint]
+    shortest = f"CASE WHEN k IN ({', '.join(hinted)}) THEN 2 ELSE 4 END" if hinted else "4"
     sql = (
-        f"SELECT * FROM (SELECT __row, k, text, {_flags(columns, dets)} AS bits FROM ({cells})) "  # noqa: S608
-        "WHERE bits <> 0 ORDER BY __row, k"
+        f"WITH flagged AS MATERIALIZED (SELECT k, text, row, rows, {_flags(columns, dets)} AS bits "  # noqa: S608
+        f"FROM texts WHERE rowid >= $1 AND rowid < $2 AND length(text) >= {shortest}) "
+        "SELECT k, text, row, rows, bits FROM flagged WHERE bits <> 0"
     )
     return sql, dets
 
 
-def _batches(table: Table, sql: str, rows: int) -> Iterator[list[tuple[Any, ...]]]:
-    """The rows of `sql`, one range of row numbers at a time, computed by a background thread on its own cursor:
-    DuckDB runs the regexes of the next range without the GIL while this thread validates the last in Python."""
+@dataclass
+class _TextScan:
+    """What scanning the free text of a table gives: the findings in row order, and per column the number of cells
+    that are not blank (the share of a type in a column is taken over them)."""
+
+    cells: list[CellFinding]
+    non_empty: dict[str, int]
+
+
+def _in_background(produce: Callable[[Any], Iterator[Any]], table: Table) -> Iterator[Any]:
+    """The items `produce(cursor)` yields, computed by a background thread on its own cursor: DuckDB runs the
+    regexes of the next range without the GIL while this thread validates the last in Python."""
     out: queue.Queue[Any] = queue.Queue(maxsize=2)
     stop = threading.Event()
     cursor = table.con.cursor()
 
-    def produce() -> None:
+    def run() -> None:
         try:
-            for low in range(0, rows, CHUNK_ROWS):
+            for item in produce(cursor):
                 if stop.is_set():
                     break
-                out.put(cursor.execute(sql, [low, low + CHUNK_ROWS]).fetchall())
+                out.put(item)
         except BaseException as exc:  # handed to the consumer
             out.put(exc)
         finally:
             out.put(None)
 
-    worker = threading.Thread(target=produce, name="pii-scan-fetch", daemon=True)
+    worker = threading.Thread(target=run, name="pii-scan-fetch", daemon=True)
     worker.start()
     try:
         while (item := out.get()) is not None:
@@ -451,45 +408,53 @@ def _batches(table: Table, sql: str, rows: int) -> Iterator[list[tuple[Any, ...]
             yield item
     finally:
         stop.set()
-        while worker.is_alive():  # let a producer blocked on a full queue finish
+        while worker.is_alive():
             with contextlib.suppress(queue.Empty):
-                out.get(timeout=0.05)
+                out.get_nowait()  # let a producer blocked on a full queue finish
+            worker.join(0.01)
         cursor.close()
 
 
-def _iter_text_findings(table: Table, columns: list[ColumnClass]) -> Iterator[CellFinding]:
-    source = "t"
-    if table.lazy_rows:  # a Parquet view: copy the text columns once so each range does not read the file again
-        source = "free_text"
-        picked = ", ".join(f"c{c.index}" for c in columns)
-        table.con.execute(f"CREATE OR REPLACE TABLE {source} AS SELECT __row, {picked} FROM t")  # noqa: S608
-    sql, dets = _text_query(columns, source)
-    by_mask: dict[int, list[Detector]] = {}
+def _scan_text(table: Table, columns: list[ColumnClass]) -> _TextScan:
+    sql, dets = _flagged_sql(columns)
+    filled = sql_literal("[^" + _WS[1:])
+
+    def produce(cursor: Any) -> Iterator[Any]:
+        # a TEMP table lives in its cursor's connection, and this cursor is closed when the scan ends
+        cursor.execute(f"CREATE TEMP TABLE texts AS {_texts_sql(columns)}")
+        distinct = cursor.execute("SELECT count(*) FROM texts").fetchone()[0]
+        yield cursor.execute(
+            f"SELECT k, sum(n) FROM texts WHERE regexp_matches(text, {filled}) GROUP BY k"  # noqa: S608
+        ).fetchall()
+        # a small first range so that Python starts early, then ranges twice as large (each query costs ~0.015 s
+        # to set up) while DuckDB keeps ahead of Python
+        low, size = 0, FIRST_TEXTS
+        while low < distinct:
+            yield cursor.execute(sql, [low, low + size]).fetchall()
+            low, size = low + size, min(2 * size, TEXT_CHUNK)
+
     names = [c.name for c in columns]
     hints = [c.hint for c in columns]
-    # Remarks repeat ("患者高热三天，予退热处理。"): the findings of a text already read are reused, masked.
-    seen: dict[tuple[str, int, int], list[tuple[str, int, int, str]]] = {}
-    try:
-        for batch in _batches(table, sql, table.rows):
-            for row_number, k, text, bits in batch:
-                key = (text, bits, k)
-                found = seen.get(key)
-                if found is None:
-                    only = by_mask.get(bits)
-                    if only is None:
-                        only = by_mask[bits] = [d for i, d in enumerate(dets) if bits >> i & 1]
-                    found = [
-                        (span.type, span.start, span.end, mask(text[span.start : span.end], span.type))
-                        for span in find_in_text(text, hint=hints[k], only=only, prefiltered=True)
-                    ]
-                    if len(seen) >= SEEN_TEXTS:
-                        seen.clear()
-                    seen[key] = found
-                for kind, start, end, masked in found:
-                    yield CellFinding(row_number, names[k], kind, start, end, masked)
-    finally:
-        if source != "t":
-            table.con.execute(f"DROP TABLE IF EXISTS {source}")
+    non_empty = dict.fromkeys(names, 0)
+    cells: list[CellFinding] = []
+    with contextlib.closing(_in_background(produce, table)) as batches:
+        for k, count in next(batches):
+            non_empty[names[k]] = int(count)
+        for batch in batches:
+            found = find_in_texts([b[1] for b in batch], [b[4] for b in batch], [hints[b[0]] for b in batch], dets)
+            for (k, _text, row, rows, _bits), spans in zip(batch, found, strict=True):
+                if spans:
+                    name = names[k]
+                    for r in rows or (row,):
+                        for span in spans:
+                            cells.append(CellFinding(r, name, *span))
+    # texts come in column order and a text's findings in offset order, so a stable sort by row gives row, column,
+    # offset order
+    cells.sort(key=_ROW)
+    return _TextScan(cells, non_empty)
+
+
+_ROW = operator.attrgetter("row")
 
 
 def _iter_whole_findings(table: Table, column: ColumnClass) -> Iterator[CellFinding]:
@@ -523,20 +488,23 @@ def scan_cells(
     table = open_table(source)
     try:
         columns = classification if classification is not None else _classify(table, sample_rows)
-        return list(_iter_findings(table, columns, whole_columns))
+        return _findings(table, columns, whole_columns)[0]
     finally:
         if table is not source:
             table.close()
 
 
-def _iter_findings(table: Table, columns: list[ColumnClass], whole_columns: bool) -> Iterator[CellFinding]:
+def _findings(table: Table, columns: list[ColumnClass], whole_columns: bool) -> tuple[list[CellFinding], _TextScan]:
+    """Findings in free text (row order), then, with `whole_columns`, those of the classified columns one column
+    after the other; and the free-text scan for the summary."""
     free_text = [c for c in columns if c.free_text]
-    if free_text and table.rows:
-        yield from _iter_text_findings(table, free_text)
+    text = _scan_text(table, free_text) if free_text and table.rows else _TextScan([], {})
+    cells = list(text.cells)
     if whole_columns:
         for column in columns:
             if not column.free_text:
-                yield from _iter_whole_findings(table, column)
+                cells.extend(_iter_whole_findings(table, column))
+    return cells, text
 
 
 def scan_table(
@@ -546,8 +514,8 @@ def scan_table(
     table = open_table(source)
     try:
         columns = _classify(table, sample_rows)
-        cells = list(_iter_findings(table, columns, whole_columns))
-        _summarise_text(table, columns, cells)
+        cells, text = _findings(table, columns, whole_columns)
+        _summarise_text(columns, text)
         sampled = columns[0].sampled if columns else 0
         return ScanReport(rows=table.rows, sample_rows=sampled, columns=columns, cells=cells)
     finally:
@@ -555,18 +523,12 @@ def scan_table(
             table.close()
 
 
-def _summarise_text(table: Table, columns: list[ColumnClass], cells: list[CellFinding]) -> None:
+def _summarise_text(columns: list[ColumnClass], text: _TextScan) -> None:
     """For each free-text column: the share of its non-empty cells that contain each type, over the whole table."""
-    text_columns = [c for c in columns if c.free_text]
-    if not text_columns:
-        return
-    parts = ", ".join(f"count(*) FILTER (WHERE {_filled(c.index)})" for c in text_columns)
-    counts = table.con.execute(f"SELECT {parts} FROM t").fetchone() or ()  # noqa: S608
-    non_empty = dict(zip((c.name for c in text_columns), counts, strict=True))
     findings: Counter[tuple[str, str]] = Counter()
     rows: dict[tuple[str, str], set[int]] = {}
     examples: dict[tuple[str, str], list[CellFinding]] = {}
-    for finding in cells:
+    for finding in text.cells:
         key = (finding.column, finding.type)
         findings[key] += 1
         if key in rows:
@@ -579,8 +541,10 @@ def _summarise_text(table: Table, columns: list[ColumnClass], cells: list[CellFi
     by_column: dict[str, list[tuple[str, str]]] = {}
     for key in findings:
         by_column.setdefault(key[0], []).append(key)
-    for column in text_columns:
-        total = non_empty.get(column.name) or 1
+    for column in columns:
+        if not column.free_text:
+            continue
+        total = text.non_empty.get(column.name) or 1
         for key in sorted(by_column.get(column.name, []), key=lambda k: -findings[k]):
             strength = min(registry.get(key[1]).strength, 0.99)
             column.text_types.append(

@@ -125,21 +125,37 @@ def _open_parquet(path: Path, work: Path) -> Table:
 
 
 def _open_delimited(path: Path, work: Path) -> Table:
-    """CSV, TSV and Excel through the upload reader of the datastore (encoding detection, Excel to CSV)."""
+    """CSV, TSV and Excel through the upload reader of the datastore (encoding detection, Excel to CSV). DuckDB reads
+    the file while the reader's background check confirms that all of it is UTF-8 (its first megabyte was)."""
     from citydata.datastore import sources
 
     prepared = sources.prepare(path, path.name, work)
-    if not prepared.finish():  # the first megabyte was UTF-8, the rest is not: read it as GB18030
+    header = sources.read_header(prepared)
+    con: duckdb.DuckDBPyConnection | None = None
+    try:
+        con = _load_delimited(prepared.path, prepared.delimiter, len(header), work)
+    except TableError:
+        if prepared.finish():
+            raise  # DuckDB refuses bytes that are not UTF-8: only then is it read again below
+    if con is None or not prepared.finish():  # the rest is not UTF-8: read it as GB18030
+        if con is not None:
+            con.close()
         prepared.cleanup()
         prepared = sources.prepare(path, path.name, work, encoding="gb18030")
         prepared.finish()
-    header = sources.read_header(prepared)
+        header = sources.read_header(prepared)
+        con = _load_delimited(prepared.path, prepared.delimiter, len(header), work)
+    return Table(con, [name or _("第%(n)s列") % {"n": i + 1} for i, name in enumerate(header)], work)
+
+
+def _load_delimited(path: Path, delimiter: str, width: int, work: Path) -> duckdb.DuckDBPyConnection:
+    """Table `src` and view `t` of a UTF-8 CSV with a header row of `width` fields, every column as text."""
     con = _connect(work)
-    columns = {f"c{i}": "VARCHAR" for i in range(len(header))}
+    columns = {f"c{i}": "VARCHAR" for i in range(width)}
     struct = "{" + ", ".join(f"{sql_literal(k)}: 'VARCHAR'" for k in columns) + "}"
     options = [
         "header=true",
-        f"delim={sql_literal(prepared.delimiter)}",
+        f"delim={sql_literal(delimiter)}",
         "quote='\"'",
         "escape='\"'",
         f"columns={struct}",
@@ -149,10 +165,10 @@ def _open_delimited(path: Path, work: Path) -> Table:
         "parallel=true",
     ]
     try:
-        reader = f"read_csv({sql_literal(str(prepared.path))}, {', '.join(options)})"
+        reader = f"read_csv({sql_literal(str(path))}, {', '.join(options)})"
         con.execute(f"CREATE TABLE src AS SELECT * FROM {reader}")  # noqa: S608 - a quoted path and our options
     except duckdb.Error as exc:
         con.close()
         raise TableError(_("无法读取文件：%(reason)s") % {"reason": str(exc).splitlines()[0][:200]}) from None
     con.execute("CREATE VIEW t AS SELECT rowid AS __row, * FROM src")
-    return Table(con, [name or _("第%(n)s列") % {"n": i + 1} for i, name in enumerate(header)], work)
+    return con

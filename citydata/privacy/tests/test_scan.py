@@ -148,3 +148,61 @@ def test_reports_hold_no_raw_values(mianyang_id):
     report = scan.scan_table((["身份证号", "备注"], [[mianyang_id, f"身份证{mianyang_id}，手机13812345678"]]))
     text = repr(report) + repr(report.as_json())
     assert mianyang_id not in text and "13812345678" not in text
+
+
+def test_repeated_texts_are_read_once_and_reported_in_every_row_in_row_then_column_order(mianyang_id):
+    remark = f"家属张伟电话13812345678，身份证{mianyang_id}"
+    rows = [[str(i), remark if i % 3 else "无特殊", "联系人李娜" if i % 2 else " "] for i in range(30)]
+    report = scan.scan_table((["编号", "备注", "随访"], rows))
+    loop = [
+        (r, column, s.type, s.start, s.end)
+        for r, row in enumerate(rows)
+        for column, cell in (("备注", row[1]), ("随访", row[2]))
+        for s in scan.find_in_text(cell)
+    ]
+    assert [(f.row, f.column, f.type, f.start, f.end) for f in report.cells] == loop
+    assert report.cells[0].masked == "张*" and report.cells[1].masked == "138****5678"
+    shares = {(c.name, t.type): t.share for c in report.columns for t in c.text_types}
+    # 20 of 30 remarks; 15 of the 15 non-blank follow-up cells (a blank cell is not counted)
+    assert shares[("备注", "mobile")] == pytest.approx(20 / 30)
+    assert shares[("随访", "person_name")] == pytest.approx(1.0)
+
+
+def test_many_texts_at_once_give_what_one_text_at_a_time_gives(mianyang_id):
+    from citydata.privacy import detectors, text
+
+    texts = [
+        f"患者王芳身份证{mianyang_id}，手机138-1234-5678",
+        f"退费账号{ambiguous_unionpay()}",
+        f"身份证号码{ambiguous_unionpay()}已登记",
+        "联系邮箱li.na@example.cn或致电0816-2345678",
+        "家住四川省绵阳市涪城区临园路12号，经度104.123456，纬度31.123456",
+        "张伟",
+        "复查血常规",
+    ]
+    hints = [None, None, None, None, None, "person_name", None]
+    dets = detectors.detectors()
+    everything = (1 << len(dets)) - 1
+    batch = text.find_in_texts(texts, [everything] * len(texts), hints, dets)
+    for value, hint, found in zip(texts, hints, batch, strict=True):
+        one = [
+            (s.type, s.start, s.end, scan.mask(value[s.start : s.end], s.type))
+            for s in scan.find_in_text(value, hint=hint)
+        ]
+        assert list(found) == one, value
+    assert [f[0] for f in batch[1]] == ["bank_card"] and [f[0] for f in batch[2]] == ["resident_id"]
+    assert batch[5] and not batch[6]
+
+
+def test_a_csv_that_turns_out_not_to_be_utf8_after_its_first_megabyte_is_read_as_gb18030(tmp_path, mianyang_id):
+    path = tmp_path / "late-gbk.csv"
+    head = b"id,note\n" + b"".join(f"{i},ok\n".encode() for i in range(120_000))  # ASCII: UTF-8 and GB18030 alike
+    assert len(head) > 1024 * 1024
+    path.write_bytes(head + f"120000,联系人李四电话13912345678，身份证{mianyang_id}\n".encode("gb18030"))
+    report = scan.scan_table(path)
+    assert report.rows == 120_001 and [c.name for c in report.columns] == ["id", "note"]
+    assert [(f.row, f.type) for f in report.cells] == [
+        (120_000, "person_name"),
+        (120_000, "mobile"),
+        (120_000, "resident_id"),
+    ]
