@@ -112,6 +112,19 @@ class _Digest(threading.Thread):
             self.failed = exc
 
 
+def utf8_throughout(path: Path) -> bool:
+    """Whether every byte of the file is UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _sniff_encoding(path: Path) -> str:
     """utf-8, utf-8-sig or gb18030 from the first megabyte; the background digest confirms UTF-8 over
     the whole file."""
@@ -245,16 +258,18 @@ def _geojson_to_csv(con, source: str, out: str) -> None:
     )
 
 
-def prepare(path: Path, filename: str, work: Path, *, encoding: str = "") -> Prepared:
+def prepare(path: Path, filename: str, work: Path, *, encoding: str = "", digest: bool = True) -> Prepared:
     """Check and convert the upload at `path` (named `filename` by its owner) into a CSV under `work`. Call
-    `finish()` on the result before trusting its SHA-256 or its encoding."""
+    `finish()` on the result before trusting its SHA-256 or its encoding. Without `digest` there is no SHA-256
+    and no check that a file whose first megabyte is UTF-8 is UTF-8 throughout (for a reader that refuses other
+    bytes itself, and asks `utf8_throughout` when it does)."""
     fmt = detect_format(filename)
     size = path.stat().st_size
     if size == 0:
         raise SourceError(_("文件是空的。"))
     encoding = "" if fmt in ("xlsx", "xls") else encoding or _sniff_encoding(path)
     prepared = Prepared(path=path, format=fmt, encoding=encoding, sha256="", size=size)
-    if encoding != "gb18030":
+    if digest and encoding != "gb18030":
         prepared.digest = _Digest(path)
         prepared.digest.start()
     if fmt in ("csv", "tsv"):

@@ -180,9 +180,10 @@ def _confidence(
 def _sample(table: Table, sample_rows: int) -> tuple[str, int]:
     if table.rows <= sample_rows:
         return "t", table.rows
-    # hash() spreads the pick over the whole table and gives the same sample every run
+    # hash() spreads the pick over the whole table and gives the same sample every run; not TEMP, so that other
+    # cursors of the connection see it
     table.con.execute(
-        f"CREATE OR REPLACE TEMP TABLE s AS SELECT * FROM t WHERE hash(__row) % {table.rows} < {sample_rows}"  # noqa: S608
+        f"CREATE OR REPLACE TABLE s AS SELECT * FROM t WHERE hash(__row) % {table.rows} < {sample_rows}"  # noqa: S608
     )
     return "s", table.con.execute("SELECT count(*) FROM s").fetchone()[0]  # type: ignore[index]
 
@@ -225,9 +226,7 @@ def _classify(table: Table, sample_rows: int) -> list[ColumnClass]:
     tested = [
         i for i in range(len(table.columns)) if (shapes[3 * i + 1] or 0) >= 2 and shapes[3 * i + 2] < shapes[3 * i]
     ]
-    parts = [f"count(*) FILTER (WHERE {_whole(i, d.cell_regex)})" for i in tested for d in dets]
-    counts = table.con.execute(f"SELECT {', '.join(parts)} FROM {sample}").fetchone() if parts else ()  # noqa: S608
-    assert counts is not None
+    counts = _candidate_counts(table, sample, tested, dets)
     per_column = {i: counts[k * len(dets) : (k + 1) * len(dets)] for k, i in enumerate(tested)}
     classes = []
     axes: dict[int, Counter[str]] = {}
@@ -245,6 +244,39 @@ def _classify(table: Table, sample_rows: int) -> list[ColumnClass]:
         classes.append(column)
     _decide(classes, axes)
     return classes
+
+
+def _candidate_counts(table: Table, sample: str, tested: list[int], dets: list[Detector]) -> tuple[int, ...]:
+    """Per tested column and detector, the sampled cells that look like a whole value of the type: one RE2 test per
+    cell and detector. A sample is one row group, which DuckDB reads on one thread, so the columns are split in
+    two queries on two cursors, one of them on a second thread (DuckDB runs a query without the GIL)."""
+    halves = [tested[: (len(tested) + 1) // 2], tested[(len(tested) + 1) // 2 :]]
+    queries = []
+    for half in filter(None, halves):
+        parts = ", ".join(f"count(*) FILTER (WHERE {_whole(i, d.cell_regex)})" for i in half for d in dets)
+        queries.append(f"SELECT {parts} FROM {sample}")  # noqa: S608
+    results: list[tuple[int, ...]] = [()] * len(queries)
+    errors: list[BaseException] = []
+
+    def run(k: int) -> None:
+        cursor = table.con.cursor()
+        try:
+            results[k] = cursor.execute(queries[k]).fetchone() or ()
+        except BaseException as exc:  # raised in the calling thread
+            errors.append(exc)
+        finally:
+            cursor.close()
+
+    workers = [threading.Thread(target=run, args=(k,), name="pii-classify") for k in range(1, len(queries))]
+    for worker in workers:
+        worker.start()
+    if queries:
+        run(0)
+    for worker in workers:
+        worker.join()
+    if errors:
+        raise errors[0]
+    return tuple(n for result in results for n in result)
 
 
 def _score(

@@ -125,21 +125,18 @@ def _open_parquet(path: Path, work: Path) -> Table:
 
 
 def _open_delimited(path: Path, work: Path) -> Table:
-    """CSV, TSV and Excel through the upload reader of the datastore (encoding detection, Excel to CSV). DuckDB reads
-    the file while the reader's background check confirms that all of it is UTF-8 (its first megabyte was)."""
+    """CSV, TSV and Excel through the upload reader of the datastore (encoding detection, Excel to CSV). A file whose
+    first megabyte is UTF-8 is read as UTF-8 without hashing it first: DuckDB refuses bytes that are not UTF-8, and
+    only then is the file checked and, when it is not UTF-8 after all, read again as GB18030."""
     from citydata.datastore import sources
 
-    prepared = sources.prepare(path, path.name, work)
+    prepared = sources.prepare(path, path.name, work, digest=False)
     header = sources.read_header(prepared)
-    con: duckdb.DuckDBPyConnection | None = None
     try:
         con = _load_delimited(prepared.path, prepared.delimiter, len(header), work)
     except TableError:
-        if prepared.finish():
-            raise  # DuckDB refuses bytes that are not UTF-8: only then is it read again below
-    if con is None or not prepared.finish():  # the rest is not UTF-8: read it as GB18030
-        if con is not None:
-            con.close()
+        if sources.utf8_throughout(prepared.path):
+            raise
         prepared.cleanup()
         prepared = sources.prepare(path, path.name, work, encoding="gb18030")
         prepared.finish()
