@@ -105,8 +105,9 @@ def _store_upload(stream: IO[bytes], key: str) -> int:
 
 
 @transaction.atomic
-def version_publish(*, by: User | None, version: DataVersion) -> DataVersion:
-    """Make a ready version the one served, in one transaction: readers see the old or the new version."""
+def version_publish(*, by: User | None, version: DataVersion, enforce_privacy_gate: bool = False) -> DataVersion:
+    """Make a ready version the one served, in one transaction: readers see the old or the new version. The privacy
+    gate stops a user; platform code without one is stopped only with `enforce_privacy_gate` (see before_publish)."""
     if by is not None:
         authz.authorize(by, "catalog.publish", version.dataset.department)
     version = DataVersion.objects.select_for_update().select_related("dataset").get(pk=version.pk)
@@ -121,7 +122,7 @@ def version_publish(*, by: User | None, version: DataVersion) -> DataVersion:
     # k-anonymity threshold, does not become current unless an operator let it through (privacy/services.py).
     from citydata.privacy import services as privacy
 
-    privacy.before_publish(version, by)
+    privacy.before_publish(version, by, enforce=enforce_privacy_gate)
     previous = DataVersion.objects.filter(dataset=version.dataset, is_current=True).first()
     now = timezone.now()
     DataVersion.objects.filter(dataset=version.dataset, is_current=True).update(is_current=False)

@@ -280,3 +280,73 @@ def test_closed_datasets_are_not_gated(health, user_with_role):
     health.refresh_from_db()
     version = upload(health, health_rows(6)[0])
     datastore.version_publish(by=user_with_role("provider", "WJW"), version=version)
+
+
+# --- the gate at the command line: `citydata ingest FILE --dataset SLUG --publish` ---------------------------------
+
+
+def test_cli_publish_of_personal_data_is_refused_and_the_version_stays_a_draft(health, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    content, raw = health_rows(12)
+    source = tmp_path / "visits.csv"
+    source.write_text(content, encoding="utf-8")
+    with pytest.raises(CommandError) as caught:
+        call_command("ingest", str(source), dataset=health.slug, publish=True, verbosity=0)
+    message = str(caught.value)
+    assert "第 1 版未发布" in message and "保留为未发布的草稿" in message
+    assert "  - 身份证号：居民身份证号" in message and "备注：手机号码（文本中）" in message
+    assert f"/manage/datasets/{health.slug}/data/v1/privacy/" in message and "--override-reason" in message
+    assert not _leaks(message, raw)
+    version = DataVersion.objects.get(dataset=health)
+    assert version.status == "ready" and not version.is_current
+    assert not AuditEvent.objects.filter(action__in=["privacy.gate_skipped", "data_version.publish"]).exists()
+    health.refresh_from_db()
+    assert health.status == "draft"
+
+
+def test_cli_publishes_personal_data_only_with_a_written_reason_audited_like_the_web_override(health, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    source = tmp_path / "visits.csv"
+    source.write_text(health_rows(12)[0], encoding="utf-8")
+    with pytest.raises(CommandError, match="至少 10 个字"):
+        call_command("ingest", str(source), dataset=health.slug, publish=True, override_reason="测试", verbosity=0)
+    with pytest.raises(CommandError, match="只能与 --publish"):
+        call_command(
+            "ingest", str(source), dataset=health.slug, override_reason="数据已在源头脱敏，经科室确认", verbosity=0
+        )
+    assert not DataVersion.objects.filter(dataset=health).exists()  # refused before anything was ingested
+
+    reason = "数据已在源头脱敏，所列值为测试样例，经科室确认"
+    call_command("ingest", str(source), dataset=health.slug, publish=True, override_reason=reason, verbosity=0)
+    version = DataVersion.objects.get(dataset=health)
+    assert version.is_current
+    privacy = VersionPrivacy.objects.get(version=version)
+    assert privacy.overridden and privacy.override_reason == reason and privacy.override_by is None
+    event = AuditEvent.objects.get(action="privacy.override")
+    assert event.note == reason and event.changes["via"] == "command line" and event.actor is None
+    assert "身份证号:resident_id" in event.changes["blocking"]
+    assert AuditEvent.objects.filter(action="privacy.published_with_override").exists()
+    assert not AuditEvent.objects.filter(action="privacy.gate_skipped").exists()
+
+
+def test_cli_publishes_clean_data_without_a_reason_and_records_no_override(health, tmp_path, capsys):
+    from django.core.management import call_command
+
+    source = tmp_path / "counts.csv"
+    source.write_text("区县,人数\n涪城区,5\n游仙区,6\n", encoding="utf-8")
+    call_command("ingest", str(source), dataset=health.slug, publish=True, override_reason="无需放行，仅为测试参数")
+    assert "已成为当前版本" in capsys.readouterr().out
+    assert DataVersion.objects.get(dataset=health).is_current
+    assert not AuditEvent.objects.filter(action__startswith="privacy.").exclude(action="privacy.scan").exists()
+
+
+def test_platform_code_that_answers_for_its_data_still_skips_the_gate_and_is_audited(health):
+    version = upload(health, health_rows(6)[0])
+    with pytest.raises(datastore.DomainError):
+        datastore.version_publish(by=None, version=version, enforce_privacy_gate=True)  # what the CLI asks for
+    datastore.version_publish(by=None, version=version)  # the demo, stream compaction
+    assert DataVersion.objects.get(pk=version.pk).is_current
+    event = AuditEvent.objects.get(action="privacy.gate_skipped")
+    assert "身份证号:resident_id" in event.changes["blocking"]
