@@ -4,6 +4,7 @@ as view `t` of an own in-memory DuckDB database with a 0-based row number and ev
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -64,8 +65,15 @@ class Table:
         self.close()
 
 
+# DuckDB gets every core but one: a scan runs its own second thread (Python validates findings while DuckDB flags
+# the next texts), and DuckDB's workers would take CPU from it. On this 2-core machine, with other processes taking
+# about one core, one DuckDB thread scans the 100,000-row benchmark table 10-15% faster (wall and CPU) than two.
+DUCKDB_THREADS = max(1, (os.cpu_count() or 2) - 1)
+
+
 def _connect(work: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(config={"temp_directory": str(work / "spill"), "memory_limit": "2GB"})
+    config = {"temp_directory": str(work / "spill"), "memory_limit": "2GB", "threads": DUCKDB_THREADS}
+    return duckdb.connect(config=config)
 
 
 def open_table(source: TableSource) -> Table:
