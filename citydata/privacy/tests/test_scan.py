@@ -206,3 +206,21 @@ def test_a_csv_that_turns_out_not_to_be_utf8_after_its_first_megabyte_is_read_as
         (120_000, "mobile"),
         (120_000, "resident_id"),
     ]
+
+
+def test_the_garbage_collector_is_paused_only_while_findings_are_built(mianyang_id):
+    import gc
+
+    table = (["备注"], [[f"身份证{mianyang_id}"]] * 3)
+    assert gc.isenabled()
+    assert len(scan.scan_table(table).cells) == 3
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        scan.scan_cells(table)
+        assert not gc.isenabled()  # a caller's choice is left alone
+    finally:
+        gc.enable()
+    with pytest.raises(TableError):
+        scan.scan_table("/nonexistent/file.csv")
+    assert gc.isenabled()
