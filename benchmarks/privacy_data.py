@@ -6,7 +6,7 @@ or future birth dates, unknown province codes, Luhn failures, unallocated mobile
 hold); the invalid ones carry no label, so finding them costs precision. Free-text remarks mix clinical phrases,
 decoys (高血压, 患者于昨日入院, order numbers) and personal data with and without context words.
 
-    python benchmarks/privacy_data.py OUT_DIR [--rows N]   # writes the tables as CSV for `citydata pii-scan`
+    python benchmarks/privacy_data.py OUT_DIR [--rows N] [--seed N] [--pii-share F]   # CSV for `citydata pii-scan`
 """
 
 from __future__ import annotations
@@ -567,9 +567,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=2026, help="Seed of the health table (bench_privacy.py uses 7).")
+    parser.add_argument("--pii-share", type=float, default=0.4, help="Share of remarks with personal data.")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    for table in [health_table(args.rows), finance_table(args.rows // 10), traffic_table(args.rows // 10)]:
+    health = health_table(args.rows, seed=args.seed, pii_share=args.pii_share)
+    for table in [health, finance_table(args.rows // 10), traffic_table(args.rows // 10)]:
         print(write_csv(table, args.out / f"{table.name}.csv"))
 
 
