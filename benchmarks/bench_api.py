@@ -69,7 +69,10 @@ def build_citydata(var: Path, bus: Path, enterprises: Path) -> dict:
     )
     run("shell", "-c", code)
     for slug, path in (("bench-bus", bus), ("bench-enterprises", enterprises)):
-        run("ingest", str(path), "--dataset", slug, "--department", "BENCH", "--publish", "-v", "0")
+        # bus plates and enterprise phones are public business data here; the gate would otherwise keep them back
+        reason = "基准测试数据：公交车牌与企业电话为公开的单位信息"
+        run("ingest", str(path), "--dataset", slug, "--department", "BENCH", "--publish", "--override-reason", reason,
+            "-v", "0")  # fmt: skip
     publish = (
         "from citydata.catalog.models import Dataset; "
         "Dataset.objects.filter(slug__startswith='bench-').update(status='published')"
