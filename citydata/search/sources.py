@@ -33,6 +33,8 @@ from citydata.search.models import SearchDocument
 
 @dataclass(frozen=True)
 class Source:
+    """One kind of searchable object: which of its objects are indexed, as what, and where a result leads."""
+
     kind: str  # SearchDocument.kind, at most 20 characters
     label: Any  # what a result of this kind is called on pages (lazy text)
     documents: Callable[[list[int]], list[SearchDocument]]  # unsaved documents of those objects that belong indexed
