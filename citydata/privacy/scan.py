@@ -1,7 +1,8 @@
 """Find personal data in a table: classify every column from a sample, then scan every free-text cell.
 
-Both steps run over whole columns in DuckDB: RE2 (`regexp_full_match`, `regexp_matches`) marks the cells that hold a
-candidate of some type, and Python validates only those (checksums, dates, context). A table is a list of column
+Both steps run over whole columns in DuckDB: RE2 (`regexp_full_match`, `regexp_matches`) marks the sampled cells, and
+each distinct free-text value, that hold a candidate of some type, and Python validates only those (checksums, dates,
+context), while DuckDB flags the next free-text values on a second thread. A table is a list of column
 names and rows, a DuckDB relation, or a Parquet, CSV, TSV or Excel file; Parquet is read in place, so a file of
 millions of rows costs one vectorised pass per step. Reports carry row numbers, offsets and masked examples, never
 a raw value.
@@ -13,16 +14,15 @@ import contextlib
 import gc
 import math
 import operator
-import queue
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from citydata.privacy import detectors as registry
 from citydata.privacy.detectors import WHITESPACE, Detector
-from citydata.privacy.tables import Table, TableSource, open_table, sql_literal
+from citydata.privacy.tables import Table, TableSource, in_background, open_table, sql_literal
 from citydata.privacy.text import Span, find_in_text, find_in_texts, mask
 
 __all__ = [
@@ -414,40 +414,6 @@ class _TextScan:
     non_empty: dict[str, int]
 
 
-def _in_background(produce: Callable[[Any], Iterator[Any]], table: Table) -> Iterator[Any]:
-    """The items `produce(cursor)` yields, computed by a background thread on its own cursor: DuckDB runs the
-    regexes of the next range without the GIL while this thread validates the last in Python."""
-    out: queue.Queue[Any] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-    cursor = table.con.cursor()
-
-    def run() -> None:
-        try:
-            for item in produce(cursor):
-                if stop.is_set():
-                    break
-                out.put(item)
-        except BaseException as exc:  # handed to the consumer
-            out.put(exc)
-        finally:
-            out.put(None)
-
-    worker = threading.Thread(target=run, name="pii-scan-fetch", daemon=True)
-    worker.start()
-    try:
-        while (item := out.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():
-            with contextlib.suppress(queue.Empty):
-                out.get_nowait()  # let a producer blocked on a full queue finish
-            worker.join(0.01)
-        cursor.close()
-
-
 def _scan_text(table: Table, columns: list[ColumnClass]) -> _TextScan:
     sql, dets = _flagged_sql(columns)
     filled = sql_literal("[^" + _WS[1:])
@@ -470,7 +436,7 @@ def _scan_text(table: Table, columns: list[ColumnClass]) -> _TextScan:
     hints = [c.hint for c in columns]
     non_empty = dict.fromkeys(names, 0)
     cells: list[CellFinding] = []
-    with contextlib.closing(_in_background(produce, table)) as batches:
+    with contextlib.closing(in_background(table, produce)) as batches:
         for k, count in next(batches):
             non_empty[names[k]] = int(count)
         for batch in batches:

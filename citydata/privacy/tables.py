@@ -3,11 +3,14 @@ as view `t` of an own in-memory DuckDB database with a 0-based row number and ev
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import queue
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -177,3 +180,38 @@ def _load_delimited(path: Path, delimiter: str, width: int, work: Path) -> duckd
         raise TableError(_("无法读取文件：%(reason)s") % {"reason": str(exc).splitlines()[0][:200]}) from None
     con.execute("CREATE VIEW t AS SELECT rowid AS __row, * FROM src")
     return con
+
+
+def in_background(table: Table, produce: Callable[[Any], Iterator[Any]]) -> Iterator[Any]:
+    """The items `produce(cursor)` yields, computed by a background thread on its own cursor of the table's
+    connection: DuckDB runs a query without the GIL, so the caller works in Python on one item while DuckDB computes
+    the next. Close the generator (contextlib.closing) to stop the thread early."""
+    out: queue.Queue[Any] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+    cursor = table.con.cursor()
+
+    def run() -> None:
+        try:
+            for item in produce(cursor):
+                if stop.is_set():
+                    break
+                out.put(item)
+        except BaseException as exc:  # handed to the consumer
+            out.put(exc)
+        finally:
+            out.put(None)
+
+    worker = threading.Thread(target=run, name="pii-scan-fetch", daemon=True)
+    worker.start()
+    try:
+        while (item := out.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            with contextlib.suppress(queue.Empty):
+                out.get_nowait()  # let a producer blocked on a full queue finish
+            worker.join(0.01)
+        cursor.close()
