@@ -10,7 +10,7 @@ import queue
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,11 @@ DUCKDB_THREADS = max(1, (os.cpu_count() or 2) - 1)
 
 
 def _connect(work: Path) -> duckdb.DuckDBPyConnection:
-    config = {"temp_directory": str(work / "spill"), "memory_limit": "2GB", "threads": DUCKDB_THREADS}
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "temp_directory": str(work / "spill"),
+        "memory_limit": "2GB",
+        "threads": DUCKDB_THREADS,
+    }
     return duckdb.connect(config=config)
 
 
@@ -182,7 +186,7 @@ def _load_delimited(path: Path, delimiter: str, width: int, work: Path) -> duckd
     return con
 
 
-def in_background(table: Table, produce: Callable[[Any], Iterator[Any]]) -> Iterator[Any]:
+def in_background(table: Table, produce: Callable[[Any], Iterator[Any]]) -> Generator[Any, None, None]:
     """The items `produce(cursor)` yields, computed by a background thread on its own cursor of the table's
     connection: DuckDB runs a query without the GIL, so the caller works in Python on one item while DuckDB computes
     the next. Close the generator (contextlib.closing) to stop the thread early."""
