@@ -1,6 +1,6 @@
 """Records API over HTTP against `datasette serve` on the same data, concurrency 1 and 8, in one run.
 
-    python benchmarks/bench_api.py [--rows N] [--seconds S]
+    python benchmarks/bench_api.py [--rows N] [--seconds S] [--only NAME ...] [--scratch DIR]
 
 Builds the 2,000,000-row bus dataset (and the 200,000-row enterprise one) twice: ingested into a scratch
 CityData (SQLite metadata, local files; the tasks the ingest queues are run to the end first) served by
@@ -52,8 +52,8 @@ def _wait(port: int, path: str, timeout: float = 120) -> None:
     raise RuntimeError(f"server on {port} did not answer {path}")
 
 
-def build_citydata(var: Path, bus: Path, enterprises: Path) -> dict:
-    env = {
+def citydata_env(var: Path) -> dict:
+    return {
         **os.environ,
         "CITYDATA_VAR_DIR": str(var),
         "DATABASE_URL": "",
@@ -61,6 +61,10 @@ def build_citydata(var: Path, bus: Path, enterprises: Path) -> dict:
         # the benchmark measures queries, not the quota: one client on 127.0.0.1 makes thousands of calls a minute
         "CITYDATA_RATE_ANON_PER_MINUTE": "100000000",
     }
+
+
+def build_citydata(var: Path, bus: Path, enterprises: Path) -> dict:
+    env = citydata_env(var)
     run = lambda *args: subprocess.run([str(BIN / "citydata"), *args], env=env, check=True, capture_output=True)  # noqa: E731
     run("migrate", "-v", "0")
     code = (
@@ -198,6 +202,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--enterprise-rows", type=int, default=200_000)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--only", nargs="*", default=[], help="query names to run (prefixes), e.g. point filter")
+    parser.add_argument(
+        "--scratch", help="a folder to build both systems in, or to reuse when an earlier run built them there"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from benchmarks import generate
@@ -210,10 +218,15 @@ def main() -> None:
     if not ents.exists():
         generate.enterprises(ents, args.enterprise_rows)
 
-    scratch = Path(tempfile.mkdtemp(prefix="citydata-bench-"))
-    env = build_citydata(scratch / "var", bus, ents)
+    scratch = Path(args.scratch) if args.scratch else Path(tempfile.mkdtemp(prefix="citydata-bench-"))
+    scratch.mkdir(parents=True, exist_ok=True)
     db = scratch / "bench.db"
-    build_sqlite(db, bus, ents)
+    if (scratch / "built").exists():
+        env = citydata_env(scratch / "var")
+    else:
+        env = build_citydata(scratch / "var", bus, ents)
+        build_sqlite(db, bus, ents)
+        (scratch / "built").touch()
     ours_port, theirs_port = _free_port(), _free_port()
     servers = [
         subprocess.Popen(
@@ -235,6 +248,8 @@ def main() -> None:
         _wait(theirs_port, "/bench/bus.json?_size=1")
         rows = []
         for name, ours, theirs in queries("57路", "科技物流", min(1_000_000, args.rows // 2), file_tag(ours_port)):
+            if args.only and not any(name.startswith(prefix) for prefix in args.only):
+                continue
             for concurrency in (1, 8):
                 ours_result = load(ours_port, ours, args.seconds, concurrency)
                 theirs_result = load(theirs_port, theirs, args.seconds, concurrency)

@@ -83,9 +83,10 @@ class VersionOut(Schema):
     published_at: dt.datetime | None
 
 
-def _readable(request, slug: str, number: int | None) -> tuple[Dataset, DataVersion]:
+def _readable(request, slug: str, number: int | None, *, lean: bool = False) -> tuple[Dataset, DataVersion]:
     user = caller(request)
-    return queries.readable(user, slug, number, api_key=getattr(request, "api_key", None), ip=client_ip(request))
+    api_key = getattr(request, "api_key", None)
+    return queries.readable(user, slug, number, api_key=api_key, ip=client_ip(request), lean=lean)
 
 
 def _version_number(request) -> int | None:
@@ -138,7 +139,7 @@ def list_records(request, slug: str):
     logged = {"dataset": slug, "version": None, "params": dict(request.GET.items()), "fmt": fmt, "started": started}
     try:
         metering.check(meter)
-        dataset, version = _readable(request, slug, _version_number(request))
+        dataset, version = _readable(request, slug, _version_number(request), lean=True)
         logged["version"], logged["grant"] = version.number, version.grant
         if fmt not in EXPORT_FORMATS:
             raise DomainError(

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from citydata.catalog.models import Dataset, DatasetField
 from citydata.datastore import infer, services
 from citydata.datastore.infer import _q
-from citydata.datastore.ingest import ROW_GROUP_SIZE
+from citydata.datastore.ingest import ROW_GROUP_SIZE, add_serving_copy
 from citydata.datastore.models import DataVersion, StreamMessage, StreamState, VersionStatus
 from citydata.datastore.storage import get_storage
 
@@ -221,6 +221,7 @@ def _publish(
     except BaseException:
         storage.delete(key)
         raise
+    transaction.on_commit(lambda: add_serving_copy(version.pk))
     return version, records
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
+import logging
 import math
 import os
 import threading
+import time
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -23,7 +26,10 @@ import duckdb
 from django.utils.translation import gettext as _
 
 from citydata.datastore.infer import _q
+from citydata.datastore.storage import get_storage
 from citydata.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 OPS = {
     "exact": "=",
@@ -41,7 +47,9 @@ BUCKETS = ("hour", "day", "month", "year")
 AGGREGATES = {"count", "count_distinct", "sum", "avg", "min", "max"}
 MAX_IN = 500
 ROW = "_row"  # the position of a row in the version's file: the last tie-breaker of every sort
-LAYOUTS_KEPT = 256  # clustered files whose layout a process keeps in memory
+LAYOUTS_KEPT = 256  # version files whose layout a process keeps in memory
+ATTACHED_KEPT = 128  # serving copies a process keeps attached
+SERVING_TABLE = "t"  # the table of a serving copy (`ingest.add_serving_copy`)
 
 
 class QueryError(DomainError):
@@ -384,7 +392,9 @@ def _source(path: str) -> str:
     return "read_parquet('" + path.replace("'", "''") + "', file_row_number=true)"
 
 
-def compile_select(query: Query, path: str, columns: list[dict], point: dict) -> tuple[str, list[Any], list[str]]:
+def compile_select(
+    query: Query, path: str, columns: list[dict], point: dict, *, table: str | None = None
+) -> tuple[str, list[Any], list[str]]:
     names = query.fields or [c["name"] for c in columns]
     clauses, args = _where(query, columns, point)
     if query.after is not None:
@@ -398,11 +408,13 @@ def compile_select(query: Query, path: str, columns: list[dict], point: dict) ->
     select = ", ".join([*(_q(n) for n in names), *(_q(k) for k in keys), f"file_row_number AS {ROW}"])
     # In file order a scan already yields rows by position: no sort, so a deep offset only skips rows.
     ordering = f" ORDER BY {', '.join(order)}" if query.sort or query.after is not None else ""
-    sql = f"SELECT {select} FROM {_source(path)}{where}{ordering} LIMIT {query.size + 1} OFFSET {query.offset}"
+    sql = f"SELECT {select} FROM {table or _source(path)}{where}{ordering} LIMIT {query.size + 1} OFFSET {query.offset}"
     return sql, args, names
 
 
-def compile_group(query: Query, path: str, columns: list[dict], point: dict) -> tuple[str, list[Any], list[str]]:
+def compile_group(
+    query: Query, path: str, columns: list[dict], point: dict, *, table: str | None = None
+) -> tuple[str, list[Any], list[str]]:
     clauses, args = _where(query, columns, point)
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
     keys, names = [], []
@@ -423,36 +435,86 @@ def compile_group(query: Query, path: str, columns: list[dict], point: dict) -> 
         f"{i + 1} ASC NULLS LAST" for i in range(len(keys))
     ]
     sql = (
-        f"SELECT {', '.join(keys + aggs)} FROM {_source(path)}{where} GROUP BY {group} "
+        f"SELECT {', '.join(keys + aggs)} FROM {table or _source(path)}{where} GROUP BY {group} "
         f"ORDER BY {', '.join(order)} LIMIT {query.size + 1} OFFSET {query.offset}"
     )
     return sql, args, names
 
 
-def compile_count(query: Query, path: str, columns: list[dict], point: dict) -> tuple[str, list[Any]]:
+def compile_count(
+    query: Query, path: str, columns: list[dict], point: dict, *, table: str | None = None
+) -> tuple[str, list[Any]]:
     clauses, args = _where(query, columns, point)
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-    return f"SELECT count(*) FROM {_source(path)}{where}", args
+    return f"SELECT count(*) FROM {table or _source(path)}{where}", args
 
 
-_local = threading.local()
+class _Engine:
+    """One DuckDB database per process and kind of work, shared by its threads through cursors, with the serving
+    copies (`ingest.add_serving_copy`) it has attached. Sharing one database shares its buffer pool: a hot
+    version's blocks are read from disk once per process, not once per thread."""
+
+    def __init__(self, threads: int):
+        self.pid = os.getpid()
+        self.con = duckdb.connect(config={"memory_limit": "512MB", "threads": threads})
+        # Versions are immutable files: their Parquet footers can be cached across requests.
+        self.con.execute("SET parquet_metadata_cache = true")
+        self.con.execute("SET enable_progress_bar = false")
+        self.attached: OrderedDict[str, str] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def table(self, path: str) -> str:
+        """The serving table in the database file at `path`, attached read-only on first use."""
+        with self.lock:
+            alias = self.attached.get(path)
+            if alias is not None:
+                self.attached.move_to_end(path)
+                return f"{alias}.{SERVING_TABLE}"
+            alias = "served_" + hashlib.blake2b(path.encode(), digest_size=8).hexdigest()
+            self.con.execute(f"ATTACH '{path.replace(chr(39), chr(39) * 2)}' AS {alias} (READ_ONLY)")
+            self.attached[path] = alias
+            while len(self.attached) > ATTACHED_KEPT:
+                # a query still reading the detached file fails and is answered from Parquet (`run`)
+                self.con.execute(f"DETACH {self.attached.popitem(last=False)[1]}")
+            return f"{alias}.{SERVING_TABLE}"
+
+
+_engines: dict[str, _Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def _engine(parallel: bool) -> _Engine:
+    name = "parallel" if parallel else "serial"
+    with _engines_lock:
+        engine = _engines.get(name)
+        if engine is None or engine.pid != os.getpid():  # a forked server worker opens its own
+            engine = _engines[name] = _Engine(2 if parallel else 1)
+        return engine
 
 
 def connection(*, parallel: bool = False) -> duckdb.DuckDBPyConnection:
-    """A DuckDB cursor of this thread's connection, reused across requests (cursors are cheap).
+    """A cursor of this process's DuckDB database (cursors are cheap; each request takes its own).
 
     Row queries read one small row group and run on one thread: a second thread would only start
     decompressing a row group the LIMIT never needs, which halves throughput under concurrent requests.
     Aggregates and exports scan everything and use both cores (`parallel`)."""
-    name = "parallel" if parallel else "serial"
-    con = getattr(_local, name, None)
-    if con is None:
-        con = duckdb.connect(config={"memory_limit": "512MB", "threads": 2 if parallel else 1})
-        # Versions are immutable files: their Parquet footers can be cached across requests.
-        con.execute("SET parquet_metadata_cache = true")
-        con.execute("SET enable_progress_bar = false")
-        setattr(_local, name, con)
-    return con.cursor()
+    return _engine(parallel).con.cursor()
+
+
+def served_table(layout: dict | None, *, parallel: bool = False) -> str | None:
+    """The table to query instead of the Parquet file: the version's serving copy, when it has one here."""
+    key = (layout or {}).get("native")
+    if not key:
+        return None
+    try:
+        path = get_storage().local_path(key)
+    except (FileNotFoundError, OSError):
+        return None
+    try:
+        return _engine(parallel).table(str(path))
+    except duckdb.Error:
+        logger.warning("serving copy %s could not be attached; reading the Parquet file", key, exc_info=True)
+        return None
 
 
 class _Counts:
@@ -500,79 +562,101 @@ class Page:
     total_exact: bool
 
 
-def run_groups(query: Query, path: str, columns: list[dict], point: dict) -> Page:
-    sql, args, names = compile_group(query, path, columns, point)
-    cur = connection(parallel=True)
-    try:
-        fetched = cur.execute(sql, args).fetchall()
-        count_sql = f"SELECT count(*) FROM ({sql.rsplit(' ORDER BY ', 1)[0]})"
-        total = _count(cur, count_sql, args)
-    except duckdb.Error as exc:
-        raise QueryError(_("查询无法执行：%(reason)s") % {"reason": str(exc).splitlines()[0][:200]}) from None
-    finally:
-        cur.close()
+def run_groups(query: Query, path: str, columns: list[dict], point: dict, *, layout: dict | None = None) -> Page:
+    return _served(_groups, query, path, columns, point, layout=layout, parallel=True)
+
+
+def _groups(cur, query: Query, path: str, columns: list[dict], point: dict, table: str | None) -> Page:
+    sql, args, names = compile_group(query, path, columns, point, table=table)
+    fetched = cur.execute(sql, args).fetchall()
+    count_sql = f"SELECT count(*) FROM ({sql.rsplit(' ORDER BY ', 1)[0]})"
+    total = _count(cur, count_sql, args)
     return Page(names, fetched[: query.size], None, total, True)
 
 
 def run(
     query: Query, path: str, columns: list[dict], point: dict, *, row_count: int, layout: dict | None = None
 ) -> Page:
-    """One page of rows. `layout` (`layout_of`) describes a clustered file; a page it can locate is read by
-    position (`_slice`)."""
+    """One page of rows. `layout` (`layout_of`) names the version's serving copy, read instead of the Parquet
+    file, and describes a clustered file: a page it can locate is read by position (`_slice`)."""
     if query.group_by:
-        return run_groups(query, path, columns, point)
+        return run_groups(query, path, columns, point, layout=layout)
     if query.after is not None and query.after_tag != file_tag(path):
         raise _error(_("_next 令牌无效或已过期，请从第一页重新开始。"), "_next")
-    cur = connection()
+
+    def rows(cur, query: Query, path: str, columns: list[dict], point: dict, table: str | None) -> Page:
+        page = _slice(cur, query, path, columns, layout, table) if layout and layout.get("zones") else None
+        return page or _rows(cur, query, path, columns, point, table, row_count)
+
+    return _served(rows, query, path, columns, point, layout=layout, parallel=False)
+
+
+def _served(work, query: Query, path: str, columns: list[dict], point: dict, *, layout, parallel: bool) -> Page:
+    """`work` on the version's serving copy when it has one, on its Parquet file otherwise. The two hold the same
+    rows in the same order, so a copy that cannot be read (detached under load, removed) costs a second try on
+    the Parquet file, never a wrong answer."""
+    table = served_table(layout, parallel=parallel)
+    cur = connection(parallel=parallel)
     try:
-        page = _slice(cur, query, path, columns, layout) if layout else None
-        if page is not None:
-            return page
-        sql, args, names = compile_select(query, path, columns, point)
-        fetched = cur.execute(sql, args).fetchall()
-        has_more = len(fetched) > query.size
-        fetched = fetched[: query.size]
-        next_cursor = None
-        if has_more and fetched:
-            last = fetched[-1]
-            index = {n: i for i, n in enumerate([*names, *(n for n, _d in query.sort if n not in names)])}
-            next_cursor = encode_cursor([last[index[n]] for n, _d in query.sort] + [last[-1], file_tag(path)])
-        filtered = bool(query.filters or query.q or query.bbox or query.near)
-        if filtered and not has_more and not query.offset and query.after is None:
-            total = len(fetched)  # the whole answer is on this page: no need to count it again
-        elif filtered:
-            count_sql, count_args = compile_count(query, path, columns, point)
-            total = _count(cur, count_sql, count_args)
-        else:
-            total = row_count
-        return Page(names, [row[: len(names)] for row in fetched], next_cursor, total, True)
+        if table is not None:
+            try:
+                return work(cur, query, path, columns, point, table)
+            except duckdb.Error:
+                logger.warning("query on serving copy %s failed; trying the Parquet file", table, exc_info=True)
+        return work(cur, query, path, columns, point, None)
     except duckdb.Error as exc:
         raise QueryError(_("查询无法执行：%(reason)s") % {"reason": str(exc).splitlines()[0][:200]}) from None
     finally:
         cur.close()
 
 
+def _rows(cur, query: Query, path: str, columns: list[dict], point: dict, table: str | None, row_count: int) -> Page:
+    sql, args, names = compile_select(query, path, columns, point, table=table)
+    fetched = cur.execute(sql, args).fetchall()
+    has_more = len(fetched) > query.size
+    fetched = fetched[: query.size]
+    next_cursor = None
+    if has_more and fetched:
+        last = fetched[-1]
+        index = {n: i for i, n in enumerate([*names, *(n for n, _d in query.sort if n not in names)])}
+        next_cursor = encode_cursor([last[index[n]] for n, _d in query.sort] + [last[-1], file_tag(path)])
+    filtered = bool(query.filters or query.q or query.bbox or query.near)
+    if filtered and not has_more and not query.offset and query.after is None:
+        total = len(fetched)  # the whole answer is on this page: no need to count it again
+    elif filtered:
+        count_sql, count_args = compile_count(query, path, columns, point, table=table)
+        total = _count(cur, count_sql, count_args)
+    else:
+        total = row_count
+    return Page(names, [row[: len(names)] for row in fetched], next_cursor, total, True)
+
+
 # --- pages located by the layout of a clustered file --------------------------------------------------------------
 
 
 class _Layouts:
-    """Layouts of clustered files, by file: a file never changes, so an entry never goes stale."""
+    """Layouts of version files, by file. A file never changes, so a layout naming its serving copy never goes
+    stale; one without a copy yet (its ingest is still writing it) is read again after `PENDING_SECONDS`."""
+
+    PENDING_SECONDS = 10.0
 
     def __init__(self) -> None:
-        self.items: OrderedDict[str, dict] = OrderedDict()
+        self.items: OrderedDict[str, tuple[dict, float]] = OrderedDict()
         self.lock = threading.Lock()
 
     def get(self, version) -> dict:
         key = version.data_key
+        now = time.monotonic()
         with self.lock:
-            found = self.items.get(key)
-        if found is None:
+            found, until = self.items.get(key, (None, 0.0))
+        if found is None or until < now:
             from citydata.datastore.models import DataVersion
 
             stored = DataVersion.objects.filter(pk=version.pk).values_list("layout", flat=True).first() or {}
-            found = stored if stored.get("file") == key and stored.get("zones") else {}
+            found = stored if stored.get("file") == key else {}
+            until = math.inf if found.get("native") else now + self.PENDING_SECONDS
             with self.lock:
-                self.items[key] = found
+                self.items[key] = (found, until)
                 while len(self.items) > LAYOUTS_KEPT:
                     self.items.popitem(last=False)
         return found
@@ -582,13 +666,14 @@ _layouts = _Layouts()
 
 
 def layout_of(version) -> dict:
-    """The layout of a version's clustered file (`ingest.zones_of`), or {} when its file has none."""
-    if not version.cluster_keys or not version.data_key:
+    """The layout of a version's file: its serving copy (`ingest.add_serving_copy`) and, for a clustered file,
+    where each value of its first key sits (`ingest.zones_of`); {} when the file has neither."""
+    if not version.data_key:
         return {}
     return _layouts.get(version)
 
 
-def _slice(cur, query: Query, path: str, columns: list[dict], layout: dict) -> Page | None:
+def _slice(cur, query: Query, path: str, columns: list[dict], layout: dict, table: str | None) -> Page | None:
     """A page of `key = value` sorted on the second cluster key, read by position.
 
     The file is ordered by (first key, second key NULLS LAST), so a value's rows are one range of positions and
@@ -633,7 +718,7 @@ def _slice(cur, query: Query, path: str, columns: list[dict], layout: dict) -> P
     fetched: list[tuple] = []
     for low, high in ranges:
         fetched += cur.execute(
-            f"SELECT {select} FROM {_source(path)} WHERE file_row_number BETWEEN ? AND ?",  # noqa: S608
+            f"SELECT {select} FROM {table or _source(path)} WHERE file_row_number BETWEEN ? AND ?",  # noqa: S608
             [low, high],
         ).fetchall()
     fetched.sort(key=lambda row: index_of(row[-1]))

@@ -190,10 +190,12 @@ def cleanup(*, grace: dt.timedelta = dt.timedelta(hours=1)) -> dict[str, int]:
         finished_at=now,
     )
     live: set[str] = set()
-    for data_key, source_key in DataVersion.objects.exclude(
+    for data_key, source_key, layout in DataVersion.objects.exclude(
         status__in=[VersionStatus.DISCARDED, VersionStatus.FAILED]
-    ).values_list("data_key", "source_key"):
-        live.update(k for k in (data_key, source_key) if k)
+    ).values_list("data_key", "source_key", "layout"):
+        # a serving copy lives while the file it mirrors does (`ingest.add_serving_copy`)
+        native = (layout or {}).get("native") if (layout or {}).get("file") == data_key else None
+        live.update(k for k in (data_key, source_key, native) if k)
     storage = get_storage()
     removed = 0
     cutoff = (now - grace).timestamp()

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from citydata.accounts import authz
 from citydata.accounts.models import User
 from citydata.catalog.models import Dataset, DatasetField, DatasetStatus, OpenType
+from citydata.datastore import ingest
 from citydata.datastore.models import DataVersion, VersionStatus
 from citydata.datastore.storage import get_storage
 from citydata.errors import Conflict, DomainError
@@ -279,6 +280,7 @@ def version_mask(*, by: User | None, version: DataVersion, plan: list[dict], rem
     # The unmasked file (and the file-order copy clustering left) go now, not at the hourly cleanup.
     transaction.on_commit(lambda: _delete_files(old_key))
     transaction.on_commit(lambda: _rmtree(work))
+    transaction.on_commit(lambda: ingest.add_serving_copy(version.pk))  # the old copy mirrors the unmasked file
     return privacy
 
 
@@ -306,7 +308,9 @@ def _remember(by: User | None, dataset: Dataset, applied: list[dict]) -> None:
 
 def _delete_files(key: str) -> None:
     storage = get_storage()
-    for stale in {key, key.removesuffix("-c.parquet") + ".parquet"}:
+    # the file, the file-order copy clustering left, and the serving copy of either (`ingest.add_serving_copy`)
+    files = {key, key.removesuffix("-c.parquet") + ".parquet"}
+    for stale in files | {f.removesuffix(".parquet") + ".duckdb" for f in files}:
         if stale and not DataVersion.objects.filter(data_key=stale).exists():
             try:
                 storage.delete(stale)

@@ -83,6 +83,8 @@ def test_kill_9_during_ingest_leaves_the_old_version_served_and_cleanup_removes_
     report = services.cleanup(grace=dt.timedelta(0))
     interrupted.refresh_from_db()
     assert report["interrupted"] == 1 and interrupted.status == "failed" and interrupted.error_code == "interrupted"
-    assert [key for key, _ in get_storage().list_keys()] == [first.data_key]  # the half-done upload is gone
+    # the half-done upload is gone; the served version's file and its serving copy stay
+    first.refresh_from_db()
+    assert sorted(key for key, _ in get_storage().list_keys()) == [first.layout["native"], first.data_key]
     assert not any((settings.VAR_DIR / "work").iterdir())
     assert client.get("/api/v1/datasets/bus/records").json()["total"] == 2

@@ -51,15 +51,19 @@ def test_versions_live_in_the_bucket_and_are_served_from_a_local_cache(s3, clien
     s3_client, bucket, storage = s3
     version = upload(bus_csv(40))
     services.version_publish(by=None, version=version)
-    # the version's Parquet is an object under the configured prefix; the raw upload is gone (not kept)
-    assert objects(s3_client, bucket) == [f"city/data/{version.data_key}"]
-    # a reader with an empty cache downloads it once, then reads the local copy
+    # the version's Parquet and its serving copy are objects under the configured prefix; the raw upload is gone
+    native = version.data_key.removesuffix(".parquet") + ".duckdb"
+    assert objects(s3_client, bucket) == [f"city/data/{native}", f"city/data/{version.data_key}"]
+    assert version.layout == {"file": version.data_key, "native": native}
+    # a reader with an empty cache downloads them once, then reads the local copies
     storage._cached(version.data_key).unlink()
+    storage._cached(native).unlink()
     from citydata.catalog.models import Dataset
 
     Dataset.objects.filter(pk=version.dataset_id).update(status="published")
     page = client.get("/api/v1/datasets/bus/records", {"_size": "5"}).json()
     assert page["total"] == 40 and len(page["items"]) == 5
+    assert storage._cached(native).exists()
     assert storage._cached(version.data_key).exists()
     exported = client.get("/api/v1/datasets/bus/records", {"_format": "csv"})
     rows = list(csv.reader(io.StringIO(b"".join(exported.streaming_content).decode("utf-8-sig"))))
@@ -76,10 +80,11 @@ def test_a_second_version_replaces_the_first_and_cleanup_removes_orphans(s3, upl
     orphan = storage.cache.parent / "orphan.bin"
     orphan.write_bytes(b"left by a crashed ingest")
     storage.put(orphan, "versions/crashed/data.parquet")
-    assert len(objects(s3_client, bucket)) == 3
+    assert len(objects(s3_client, bucket)) == 5
     report = services.cleanup(grace=dt.timedelta(0))
-    assert report["files_removed"] == 2  # the discarded version and the orphan; the current one stays
-    assert objects(s3_client, bucket) == [f"city/data/{second.data_key}"]
+    assert report["files_removed"] == 3  # the discarded version, its serving copy and the orphan
+    second.refresh_from_db()
+    assert objects(s3_client, bucket) == [f"city/data/{second.layout['native']}", f"city/data/{second.data_key}"]
     assert not storage._cached(first.data_key).exists()
 
 
@@ -89,7 +94,7 @@ def test_the_cache_is_trimmed_to_its_size_least_recently_used_first(s3, settings
     sizes = {v.data_key: storage._cached(v.data_key).stat().st_size for v in versions}
     storage.local_path(versions[0].data_key)  # read last: kept
     storage.cache_bytes = sizes[versions[0].data_key] + 1
-    assert storage.trim_cache() == 2
+    assert storage.trim_cache() == 5  # two versions' files and all three serving copies (written before the read)
     assert storage._cached(versions[0].data_key).exists()
     assert not storage._cached(versions[1].data_key).exists()
     # a trimmed file comes back from the bucket when read again

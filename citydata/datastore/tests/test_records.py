@@ -180,7 +180,8 @@ def test_big_versions_are_rewritten_clustered_and_old_tokens_ask_for_a_restart(
         if not token:
             break
     assert sorted(seen) == sorted(f"川B{10000 + i}" for i in range(60))
-    assert services.cleanup(grace=dt.timedelta(0))["files_removed"] == 2  # the file-order and first clustered copies
+    # the file-order file, the first clustered file and the serving copy that mirrored it
+    assert services.cleanup(grace=dt.timedelta(0))["files_removed"] == 3
 
 
 def test_drafts_and_conditional_data_are_not_served_to_the_public(client, client_for, dataset, upload):
@@ -289,3 +290,64 @@ def test_pages_of_a_clustered_file_read_by_position_equal_the_general_query(
     times = [row["时间"] for row in first]
     filled = [t for t in times if t is not None]
     assert filled == sorted(filled, reverse=True) and times[len(filled) :] == [None] * (len(times) - len(filled))
+
+
+def test_the_serving_copy_answers_every_query_as_the_parquet_file_does(client, published, monkeypatch, settings):
+    """Row queries and aggregates read the version's DuckDB serving copy; each answer, page by page with its
+    tokens and totals, must be the one the Parquet file gives. A copy that is missing or unreadable is skipped."""
+    from citydata.datastore import records
+    from citydata.datastore.storage import get_storage
+
+    settings.RATE_ANON_PER_MINUTE = 10**6
+    published.refresh_from_db()
+    native = published.layout["native"]
+    assert published.layout["file"] == published.data_key and native.endswith(".duckdb")
+
+    def walk(**params):
+        out, token = [], None
+        for _ in range(30):
+            body = items(client, **params, **({"_next": token} if token else {}))
+            out.append(body)
+            token = body["next"]
+            if not token or "_offset" in params or "_group_by" in params:
+                break
+        return out
+
+    cases = [
+        {"_size": "7"},
+        {"_size": "9", "_offset": "13"},
+        {"线路": "1路", "_size": "4"},
+        {"线路__in": "1路,3路", "_sort": "-时间,车牌", "_size": "6"},
+        {"速度__gte": "20", "速度__lt": "50.5", "_sort": "速度", "_size": "5"},
+        {"速度__isnull": "true", "_fields": "车牌,时间"},
+        {"车牌__contains": "1001", "_sort": "-车牌"},
+        {"车牌__startswith": "川B1002", "_size": "3"},
+        {"时间__between": "2026-01-03,2026-01-09", "_sort": "时间", "_size": "4"},
+        {"线路__notin": "1路", "载客__not": "3", "_size": "11"},
+        {"_q": "川B1003", "_size": "5"},
+        {"_bbox": "104.70,31.44,104.75,31.47", "_sort": "-载客", "_size": "4"},
+        {"_near": "104.72,31.45,2000", "_size": "5"},
+        {"_group_by": "线路", "_agg": "count,avg:速度,max:时间"},
+        {"_group_by": "时间:day", "_agg": "count_distinct:线路,sum:载客", "_sort": "-count", "_size": "5"},
+    ]
+    served = []
+    real = records.served_table
+    monkeypatch.setattr(records, "served_table", lambda *a, **k: served.append(table := real(*a, **k)) or table)
+    from_copy = [walk(**case) for case in cases]
+    assert served and all(t is not None and t.endswith(".t") for t in served)
+    assert all(len(pages[0]["items"]) > 0 for pages in from_copy), "every case must match rows"
+    monkeypatch.setattr(records, "served_table", lambda *a, **k: None)
+    assert [walk(**case) for case in cases] == from_copy
+
+    # a copy that is not there, or is not a database, is skipped: the Parquet file answers
+    monkeypatch.setattr(records, "served_table", real)
+    records._layouts.items.clear()
+    path = get_storage().local_path(native)
+    expected = items(client, 线路="2路", _sort="-时间")
+    for broken in (None, b"not a database"):
+        path.unlink(missing_ok=True)
+        if broken is not None:
+            path.write_bytes(broken)
+        records._engines.clear()  # a fresh process: nothing attached yet
+        assert records.served_table(published.layout) is None
+        assert items(client, 线路="2路", _sort="-时间") == expected

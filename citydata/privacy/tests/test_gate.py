@@ -137,7 +137,11 @@ def test_health_table_is_blocked_until_masked_and_no_export_holds_a_raw_identifi
     assert version.data_key != old_key
     from citydata.datastore.storage import get_storage
 
-    assert not get_storage().local_path(version.data_key).with_name(old_key.split("/")[-1]).exists()
+    folder = get_storage().local_path(version.data_key).parent
+    assert not (folder / old_key.split("/")[-1]).exists()
+    # the serving copy of the unmasked file goes with it; the masked file gets its own, which answers the API
+    assert not (folder / old_key.split("/")[-1].replace(".parquet", ".duckdb")).exists()
+    assert version.layout == {"file": version.data_key, "native": version.data_key.replace(".parquet", ".duckdb")}
     privacy.refresh_from_db()
     assert privacy.blocking == [] and {s["column"] for s in privacy.plan} >= {"姓名", "身份证号", "备注"}
     assert client.post(f"/api/v1/datasets/{health.slug}/versions/1/publish").status_code == 200
