@@ -120,7 +120,7 @@ _CALL_FIELDS = [f for f in ApiCall._meta.concrete_fields if not f.primary_key]
 @functools.cache
 def _insert_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in _CALL_FIELDS)
+    columns = ", ".join(quote(str(f.get_attname_column()[1])) for f in _CALL_FIELDS)
     marks = ", ".join(["%s"] * len(_CALL_FIELDS))
     return f"INSERT INTO {quote(ApiCall._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
 

@@ -40,6 +40,11 @@ LEAN_VERSION = ("id", "dataset", "number", "status", "is_current", "columns", "p
 LEAN_DATASET = ("id", "slug", "status", "open_type", "department")
 
 
+def _column(field) -> str:
+    """A model field's column, quoted for this database."""
+    return connection.ops.quote_name(field.get_attname_column()[1])
+
+
 @functools.cache
 def _lean_query(vendor: str) -> tuple[str, list, list]:
     """The SQL of the lean lookup, written once per process from the models (so it follows their columns), with
@@ -49,13 +54,13 @@ def _lean_query(vendor: str) -> tuple[str, list, list]:
         [f for f in model._meta.concrete_fields if f.name in names]
         for model, names in ((DataVersion, LEAN_VERSION), (Dataset, LEAN_DATASET))
     ]
-    columns = [f"v.{quote(f.column)}" for f in fields[0]] + [f"d.{quote(f.column)}" for f in fields[1]]
+    columns = [f"v.{_column(f)}" for f in fields[0]] + [f"d.{_column(f)}" for f in fields[1]]
     version, dataset = DataVersion._meta, Dataset._meta
-    v = {name: quote(version.get_field(name).column) for name in ("dataset", "is_current", "status")}
+    v = {name: _column(version.get_field(name)) for name in ("dataset", "is_current", "status")}
     sql = (
         f"SELECT {', '.join(columns)} FROM {quote(version.db_table)} v "  # noqa: S608 - names from the models
-        f"JOIN {quote(dataset.db_table)} d ON d.{quote(dataset.pk.column)} = v.{v['dataset']} "
-        f"WHERE d.{quote(dataset.get_field('slug').column)} = %s AND v.{v['is_current']} AND v.{v['status']} = %s"
+        f"JOIN {quote(dataset.db_table)} d ON d.{_column(dataset.pk)} = v.{v['dataset']} "
+        f"WHERE d.{_column(dataset.get_field('slug'))} = %s AND v.{v['is_current']} AND v.{v['status']} = %s"
     )
     return sql, fields[0], fields[1]
 
