@@ -17,7 +17,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--web-workers", type=int, default=2)
+        parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes")
+        parser.add_argument("--web-threads", type=int, default=4, help="threads per worker process")
         parser.add_argument(
             "--no-worker", action="store_true", help="Serve pages only; run `citydata worker` elsewhere."
         )
@@ -25,7 +26,9 @@ class Command(BaseCommand):
             "--simulate", action="store_true", help="Also run the demo's real-time feeds (`citydata simulate`)."
         )
 
-    def handle(self, *args, port: int, host: str, web_workers: int, no_worker: bool, simulate: bool = False, **opts):
+    def handle(
+        self, *args, port: int, host: str, web_workers: int, web_threads: int, no_worker: bool, simulate=False, **opts
+    ):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "citydata.settings")}
         web = [
             sys.executable,
@@ -37,7 +40,7 @@ class Command(BaseCommand):
             "--workers",
             str(web_workers),
             "--threads",
-            "4",
+            str(web_threads),
             "--access-logfile",
             "-",
             "--graceful-timeout",
