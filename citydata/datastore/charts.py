@@ -139,9 +139,9 @@ def suggest(path: str, columns: list[dict], point: dict) -> dict[str, str]:
     return {"_chart": "bar", "_x": texts[0], "_y": "count"} if texts else {}
 
 
-def build(params, path: str, columns: list[dict], point: dict) -> Chart:
+def build(params, path: str, columns: list[dict], point: dict, *, layout: dict | None = None) -> Chart:
     """The chart `params` ask for (`_chart`, `_x`, `_bucket`, `_y` and any records-API filters), or a
-    QueryError naming the parameter that is wrong."""
+    QueryError naming the parameter that is wrong. `layout` (`records.layout_of`) lets it read the serving copy."""
     types = {c["name"]: c["type"] for c in columns}
     kind = str(params.get("_chart") or "bar")
     if kind not in KINDS or (kind == "map" and not point):
@@ -157,7 +157,7 @@ def build(params, path: str, columns: list[dict], point: dict) -> Chart:
         raise records.QueryError(_("请选择横轴（分组）使用的列。"), details={"parameter": "_x"})
     if kind in ("scatter", "map"):
         vertical = y if kind == "map" else (y.partition(":")[2] or y)
-        return _points(kind, x, vertical, filters, path, columns, point, types)
+        return _points(kind, x, vertical, filters, path, columns, point, types, layout)
     if y in types:
         y = f"sum:{y}"  # a bare numeric column asks for its total
     function, _sep, column = y.partition(":")
@@ -181,7 +181,7 @@ def build(params, path: str, columns: list[dict], point: dict) -> Chart:
         "_size": str(MAX_CATEGORIES[kind]),
     }
     query = records.parse(api_params, columns, point, max_size=max(MAX_CATEGORIES.values()))
-    page = records.run_groups(query, path, columns, point)
+    page = records.run_groups(query, path, columns, point, layout=layout)
     return Chart(
         kind=kind,
         x=x,
@@ -195,7 +195,7 @@ def build(params, path: str, columns: list[dict], point: dict) -> Chart:
     )
 
 
-def _points(kind, x, y, filters, path, columns, point, types) -> Chart:
+def _points(kind, x, y, filters, path, columns, point, types, layout) -> Chart:
     if y not in types or types[x] not in NUMERIC or types[y] not in NUMERIC:
         raise records.QueryError(_("散点图的横轴和纵轴都应是数字列。"), details={"parameter": "_y"})
     texts = [c["name"] for c in columns if c["type"] == "string"]
@@ -209,7 +209,7 @@ def _points(kind, x, y, filters, path, columns, point, types) -> Chart:
         "_size": str(MAX_POINTS),
     }
     query = records.parse(api_params, columns, point, max_size=MAX_POINTS)
-    page = records.run(query, path, columns, point, row_count=0)
+    page = records.run(query, path, columns, point, row_count=0, layout=layout)
     return Chart(
         kind=kind,
         x=x,

@@ -255,7 +255,7 @@ def chart_page(request, slug: str):
         params = {**params, **charts.suggest(path, version.columns, version.point)}
     chart, error = None, ""
     try:
-        chart = charts.build(params, path, version.columns, version.point)
+        chart = charts.build(params, path, version.columns, version.point, layout=records.layout_of(version))
     except records.QueryError as exc:
         error = str(exc.message)
     titles = charts.titles(version.columns)
