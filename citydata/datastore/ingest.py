@@ -255,6 +255,21 @@ def _cluster_version(version_id: int, keys: list[str], work: Path, con) -> None:
 SMALL_COPY_ROWS = 50_000
 
 
+def write_serving_copy(con, source: Path, target: Path, *, rows: int) -> None:
+    """Write the DuckDB database file `target` holding the Parquet file `source` as table `SERVING_TABLE`, in file
+    order, with each row's position in `source` as `file_row_number`."""
+    # DuckDB's 256 KiB blocks would make even a ten-row copy half a megabyte; small versions take 16 KiB ones
+    block = "" if rows >= SMALL_COPY_ROWS else " (BLOCK_SIZE 16384)"
+    con.execute(f"ATTACH {_literal(str(target))} AS serving_copy{block}")
+    try:
+        con.execute(
+            f"CREATE TABLE serving_copy.{SERVING_TABLE} AS "  # noqa: S608
+            f"SELECT * FROM read_parquet({_literal(str(source))}, file_row_number=true) ORDER BY file_row_number"
+        )
+    finally:
+        con.execute("DETACH serving_copy")
+
+
 def add_serving_copy(version_id: int, *, work: Path | None = None, con=None) -> bool:
     """Copy a version's Parquet file into a DuckDB database file that the records API reads instead.
 
@@ -278,17 +293,7 @@ def add_serving_copy(version_id: int, *, work: Path | None = None, con=None) -> 
     own_con = con is None
     con = duckdb.connect(config={"memory_limit": "1GB"}) if con is None else con
     try:
-        source = _literal(str(storage.local_path(data_key)))
-        # DuckDB's 256 KiB blocks would make even a ten-row copy half a megabyte; small versions take 16 KiB ones
-        block = "" if version.row_count >= SMALL_COPY_ROWS else " (BLOCK_SIZE 16384)"
-        con.execute(f"ATTACH {_literal(str(target))} AS serving_copy{block}")
-        try:
-            con.execute(
-                f"CREATE TABLE serving_copy.{SERVING_TABLE} AS "  # noqa: S608
-                f"SELECT * FROM read_parquet({source}, file_row_number=true) ORDER BY file_row_number"
-            )
-        finally:
-            con.execute("DETACH serving_copy")
+        write_serving_copy(con, storage.local_path(data_key), target, rows=version.row_count)
         storage.put(target, key)
     except (duckdb.Error, OSError):
         logger.warning("no serving copy for version %s; it is served from its Parquet file", version_id, exc_info=True)
