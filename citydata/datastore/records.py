@@ -601,9 +601,12 @@ def _served(work, query: Query, path: str, columns: list[dict], point: dict, *, 
         if table is not None:
             try:
                 return work(cur, query, path, columns, point, table)
-            except duckdb.Error:
-                logger.warning("query on serving copy %s failed; trying the Parquet file", table, exc_info=True)
-        return work(cur, query, path, columns, point, None)
+            except duckdb.Error as exc:
+                failure = exc
+        page = work(cur, query, path, columns, point, None)
+        if table is not None:  # the file answered what the copy could not: the copy is at fault, not the query
+            logger.warning("serving copy %s failed where its Parquet file did not: %s", table, failure)
+        return page
     except duckdb.Error as exc:
         raise QueryError(_("查询无法执行：%(reason)s") % {"reason": str(exc).splitlines()[0][:200]}) from None
     finally:

@@ -292,7 +292,9 @@ def test_pages_of_a_clustered_file_read_by_position_equal_the_general_query(
     assert filled == sorted(filled, reverse=True) and times[len(filled) :] == [None] * (len(times) - len(filled))
 
 
-def test_the_serving_copy_answers_every_query_as_the_parquet_file_does(client, published, monkeypatch, settings):
+def test_the_serving_copy_answers_every_query_as_the_parquet_file_does(
+    client, published, monkeypatch, settings, caplog
+):
     """Row queries and aggregates read the version's DuckDB serving copy; each answer, page by page with its
     tokens and totals, must be the one the Parquet file gives. A copy that is missing or unreadable is skipped."""
     from citydata.datastore import records
@@ -351,3 +353,10 @@ def test_the_serving_copy_answers_every_query_as_the_parquet_file_does(client, p
         records._engines.clear()  # a fresh process: nothing attached yet
         assert records.served_table(published.layout) is None
         assert items(client, 线路="2路", _sort="-时间") == expected
+    # a database that is not the copy it should be: the query fails there, the file answers, the fault is logged
+    path.unlink()
+    duckdb.connect(str(path)).execute("CREATE TABLE t (x INTEGER)").close()
+    records._engines.clear()
+    with caplog.at_level("WARNING", logger="citydata.datastore.records"):
+        assert items(client, 线路="2路", _sort="-时间") == expected
+    assert "failed where its Parquet file did not" in caplog.text
