@@ -5,12 +5,31 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.contrib.auth.hashers import Argon2PasswordHasher
 
 # Playwright's sync API runs an event loop in the test thread; the live server's database access
 # happens in its own thread, so Django's async-safety guard would only raise false alarms here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PASSWORD = "Test-pass-2026"
+
+
+class CheapArgon2PasswordHasher(Argon2PasswordHasher):
+    """The platform's password hasher at the least work Argon2 accepts. At the configured cost every hash and every
+    check takes about 0.3 s of CPU, and the tests create and log in users in most of their fixtures; the algorithm, the
+    encoding and the code paths stay those of production (a test still checks that passwords are stored as Argon2)."""
+
+    time_cost = 1
+    memory_cost = 8  # KiB: Argon2's minimum, 8 per lane
+    parallelism = 1
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing():
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=[f"{__name__}.CheapArgon2PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -43,6 +43,16 @@ def test_register_by_email_with_code():
         services.user_register(identifier="new.user@example.cn", code=last_code_in_mail(), password=PASSWORD)
 
 
+def test_the_platform_hashes_passwords_with_argon2_at_its_full_cost():
+    """The tests hash with Argon2 at its least cost (see the root conftest); the platform's setting is the real one."""
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+    from django.utils.module_loading import import_string
+
+    from citydata import settings as platform_settings
+
+    assert import_string(platform_settings.PASSWORD_HASHERS[0]) is Argon2PasswordHasher
+
+
 def test_register_by_mobile_sends_sms():
     services.code_send(identifier="+86 139-0000-1111", purpose="register")
     assert sms_outbox[-1][0] == "13900001111"
