@@ -7,8 +7,36 @@ from citydata.accounts import demo
 
 pytestmark = pytest.mark.django_db
 
+BIG_ROWS = 5000  # rows of the bus positions, as large as the largest other demo dataset
 
-def test_demo_command_is_idempotent(capsys):
+
+@pytest.fixture(scope="module")
+def demo_city(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo, built once for this module (it takes most of a minute) in a transaction that is rolled back after
+    the module. Each test runs in a savepoint inside it, so each sees the demo exactly as one run of the command
+    leaves it, and nothing it does reaches the next test. The test environment is the root conftest's, as the
+    function-scoped fixture there would set it."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    from citydata.datastore.storage import reset_storage
+    from citydata.search import signals
+
+    storage = tmp_path_factory.mktemp("demo") / "datastore"
+    with django_db_blocker.unblock(), override_settings(SMS_BACKEND="locmem", STORAGE_URL=str(storage)):
+        reset_storage()
+        inline, signals.inline = signals.inline, True
+        try:
+            with transaction.atomic():
+                call_command("demo", quiet_logins=True, big_rows=BIG_ROWS)
+                yield
+                transaction.set_rollback(True)
+        finally:
+            signals.inline = inline
+            reset_storage()
+
+
+def test_demo_command_is_idempotent(demo_city):
     from django.apps import apps
 
     from citydata.security.models import AuditHead
@@ -20,9 +48,8 @@ def test_demo_command_is_idempotent(capsys):
             if m._meta.app_label in {"accounts", "security", "catalog", "datastore"}
         }
 
-    call_command("demo", quiet_logins=True, big_rows=3000)
     first, head = counts(), AuditHead.objects.get().hash
-    call_command("demo", quiet_logins=True, big_rows=3000)
+    call_command("demo", quiet_logins=True, big_rows=BIG_ROWS)
     assert counts() == first and AuditHead.objects.get().hash == head
     assert first["accounts.User"] == len(demo.DEMO_USERS)
 
@@ -51,11 +78,10 @@ def test_demo_command_is_idempotent(capsys):
         assert published.filter(title__contains=item).exists(), item
 
 
-def test_demo_datasets_have_contents_in_every_priority_domain():
+def test_demo_datasets_have_contents_in_every_priority_domain(demo_city):
     from citydata.catalog.models import Domain
     from citydata.datastore.models import DataVersion
 
-    call_command("demo", quiet_logins=True, big_rows=5000)
     current = DataVersion.objects.filter(is_current=True).select_related("dataset")
     assert current.count() >= 60
     for domain in Domain.objects.filter(is_priority=True):
@@ -63,7 +89,7 @@ def test_demo_datasets_have_contents_in_every_priority_domain():
     assert {"gb18030", "utf-8"} <= set(current.values_list("source_encoding", flat=True))
     assert "xlsx" in set(current.values_list("source_format", flat=True))
     bus = current.get(dataset__title__contains="公交实时位置")
-    assert bus.row_count == 5000 and bus.point == {"lng": "lng", "lat": "lat"} and bus.bad_row_count == 0
+    assert bus.row_count == BIG_ROWS and bus.point == {"lng": "lng", "lat": "lat"} and bus.bad_row_count == 0
     sizes = sorted(current.values_list("row_count", flat=True))
-    assert sizes[0] <= 12 and sizes[-1] == 5000
+    assert sizes[0] <= 12 and sizes[-1] == BIG_ROWS
     assert all(v.bad_row_count == 0 for v in current)
