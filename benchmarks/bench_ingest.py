@@ -45,6 +45,7 @@ def citydata_ingest(path: Path, *, then_cluster: bool = False) -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     con = duckdb.connect(config={"memory_limit": "1GB", "temp_directory": str(work / "spill")})
+    con.execute("SET enable_progress_bar = false")  # as `ingest.run` does
     try:
         prepared = sources.prepare(path, path.name, work)
         built = ingest.build(prepared, [], work, con)
