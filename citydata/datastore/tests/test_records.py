@@ -360,3 +360,26 @@ def test_the_serving_copy_answers_every_query_as_the_parquet_file_does(
     with caplog.at_level("WARNING", logger="citydata.datastore.records"):
         assert items(client, 线路="2路", _sort="-时间") == expected
     assert "failed where its Parquet file did not" in caplog.text
+
+
+def test_serving_copies_beyond_the_kept_number_are_detached_and_attached_again(published, upload, monkeypatch):
+    from citydata.datastore import records
+
+    monkeypatch.setattr(records, "ATTACHED_KEPT", 1)
+    records._engines.clear()
+    second = upload(bus_csv(12))  # a second version of the same dataset, with its own copy
+    layouts = []
+    for version in (published, second):
+        version.refresh_from_db()
+        layouts.append(version.layout)
+    assert layouts[0]["native"] != layouts[1]["native"]
+    engine = records._engine(False)
+    tables = [records.served_table(layout) for layout in layouts]
+    assert len(engine.attached) == 1 and tables[0] != tables[1]
+    # the first copy was detached; asking for it again attaches it again, and it answers
+    assert records.served_table(layouts[0]) == tables[0] and len(engine.attached) == 1
+    cur = records.connection()
+    try:
+        assert cur.execute(f"SELECT count(*) FROM {tables[0]}").fetchone()[0] == 50
+    finally:
+        cur.close()
