@@ -168,3 +168,26 @@ def child_database_url():
     user = settings_dict.get("USER") or "postgres"
     host, port = settings_dict.get("HOST") or "127.0.0.1", settings_dict.get("PORT") or 5432
     return f"postgres://{user}@{host}:{port}/{settings_dict['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A database of the Redis server on 127.0.0.1:6379 (1 to 15) that no other test run on this machine uses while
+    this one holds it: the RQ tests empty theirs, and `make test` runs the SQLite and PostgreSQL suites side by side.
+    The claim is a key in database 0 that expires after an hour, should a run die holding it.
+    CITYDATA_TEST_REDIS_URL names a database instead."""
+    if url := os.environ.get("CITYDATA_TEST_REDIS_URL"):
+        yield url
+        return
+    redis = pytest.importorskip("redis")
+    registry = redis.Redis(host="127.0.0.1", port=6379, db=0)
+    token = f"{os.getpid()}:{os.urandom(8).hex()}"
+    for number in range(1, 16):
+        claim = f"citydata:test-run:redis-db:{number}"
+        if registry.set(claim, token, nx=True, ex=3600):
+            break
+    else:
+        pytest.fail("Redis databases 1 to 15 are all held by other test runs")
+    yield f"redis://127.0.0.1:6379/{number}"
+    if registry.get(claim) == token.encode():
+        registry.delete(claim)

@@ -1,7 +1,6 @@
 """Quotas (per IP without a key, per key with one; database and Redis counters) and call logs."""
 
 import datetime as dt
-import os
 import uuid
 
 import pytest
@@ -69,12 +68,9 @@ def test_old_logs_and_counters_are_pruned(open_data, settings):
     assert not ApiCall.objects.filter(pk=old.pk).exists() and ApiCall.objects.filter(pk=recent.pk).exists()
 
 
-def test_redis_counters_give_the_same_answers(settings):
-    pytest.importorskip("redis")
+def test_redis_counters_give_the_same_answers(settings, redis_url):
     settings.RATE_LIMIT_BACKEND = "redis"
-    settings.RATE_LIMIT_REDIS_URL = os.environ.get(
-        "CITYDATA_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}"
-    )
+    settings.RATE_LIMIT_REDIS_URL = redis_url
     metering._redis = None
     caller = metering.Caller(f"ip:{uuid.uuid4().hex}", 2, None, None, None)
     metering.check(caller, now=2_000_000.5)

@@ -7,9 +7,6 @@ import sys
 
 import pytest
 
-# A database number per test process, so two test runs on one machine do not work each other's queues.
-REDIS_URL = os.environ.get("CITYDATA_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}")
-
 
 def _redis_up() -> bool:
     try:
@@ -32,15 +29,16 @@ def citydata(env, *args, timeout=120):
 
 
 @pytest.fixture
-def rq_env(child_database_url):
+def rq_env(child_database_url, redis_url):
+    """The environment of worker processes on a Redis database of this test run's own (see the root conftest)."""
     import redis
 
-    server = redis.Redis.from_url(REDIS_URL)
+    server = redis.Redis.from_url(redis_url)
     server.flushdb()
     yield {
         **os.environ,
         "CITYDATA_TASK_BACKEND": "rq",
-        "CITYDATA_REDIS_URL": REDIS_URL,
+        "CITYDATA_REDIS_URL": redis_url,
         "DATABASE_URL": child_database_url,
     }
     server.flushdb()
