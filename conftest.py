@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import pytest
 from django.contrib.auth.hashers import Argon2PasswordHasher
@@ -57,6 +58,47 @@ def _test_settings(settings, tmp_path):
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@contextmanager
+def data_shared_by_the_module(django_db_blocker, tmp_path_factory):
+    """For a module-scoped fixture that builds data the module's tests share, where building it for each test would
+    cost seconds: what is built inside this block is made in a transaction rolled back after the module's last test.
+    Each test's own transaction (pytest-django's) becomes a savepoint inside it, so every test sees the data exactly
+    as built and nothing a test does reaches the next. The block has the environment `_test_settings` gives a test;
+    files it stores stay in a folder of the module's. Not for modules with transactional tests, whose flush would
+    empty the shared data."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    from citydata.datastore.storage import reset_storage
+    from citydata.search import engine, signals
+
+    storage = tmp_path_factory.mktemp("module-data") / "datastore"
+    with (
+        django_db_blocker.unblock(),
+        override_settings(SMS_BACKEND="locmem", CODE_RESEND_SECONDS=0, STORAGE_URL=str(storage)),
+    ):
+        reset_storage()
+        inline, signals.inline = signals.inline, True
+        engine.cache.clear()
+        try:
+            with transaction.atomic():
+                yield
+                transaction.set_rollback(True)
+        finally:
+            signals.inline = inline
+            engine.cache.clear()
+            reset_storage()
+
+
+def get_department(code: str, name: str | None = None):
+    """The department with this code, created if missing (what the `department` fixture gives)."""
+    from citydata.accounts import services
+    from citydata.accounts.models import Department
+
+    existing = Department.objects.filter(code=code).first()
+    return existing or services.department_create(by=None, code=code, name=name or f"测试部门{code}")
+
+
 @pytest.fixture
 def calendar_ahead(db):
     """Working-day deadlines of work started today may fall in next year, whose holidays the State Council
@@ -89,15 +131,7 @@ def make_user(db):
 
 @pytest.fixture
 def department(db):
-    from citydata.accounts import services
-
-    def make(code: str, name: str | None = None):
-        from citydata.accounts.models import Department
-
-        existing = Department.objects.filter(code=code).first()
-        return existing or services.department_create(by=None, code=code, name=name or f"测试部门{code}")
-
-    return make
+    return get_department
 
 
 @pytest.fixture

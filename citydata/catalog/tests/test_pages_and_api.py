@@ -6,13 +6,20 @@ from django.test.utils import CaptureQueriesContext
 
 from citydata.catalog import services
 from citydata.catalog.models import Domain
+from conftest import data_shared_by_the_module, get_department
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def catalog(department):
-    """A small published catalog over two departments and three domains."""
+@pytest.fixture(scope="module")
+def catalog(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A small published catalog over two departments and three domains, built once for the module's tests (see the
+    root conftest's data_shared_by_the_module)."""
+    with data_shared_by_the_module(django_db_blocker, tmp_path_factory):
+        yield _catalog()
+
+
+def _catalog():
     made = []
     specs = [
         ("JTJ", "transport", "绵阳市地面公交实时位置", "realtime", "open", ("CSV", "JSON")),
@@ -24,7 +31,7 @@ def catalog(department):
         code, domain, title, freq, open_type, formats = specs[i % len(specs)]
         dataset = services.dataset_create(
             by=None,
-            department=department(code),
+            department=get_department(code),
             slug=f"test-{i:02d}",
             data={
                 "title": f"{title}{i}",
@@ -42,7 +49,7 @@ def catalog(department):
         made.append(dataset)
     draft = services.dataset_create(
         by=None,
-        department=department("JTJ"),
+        department=get_department("JTJ"),
         slug="jtj-draft",
         data={"title": "未发布的草稿", "description": "草稿", "update_frequency": "yearly"},
         domains=[Domain.objects.get(code="transport")],

@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from citydata.accounts import demo
+from conftest import data_shared_by_the_module
 
 pytestmark = pytest.mark.django_db
 
@@ -12,28 +13,11 @@ BIG_ROWS = 5000  # rows of the bus positions, as large as the largest other demo
 
 @pytest.fixture(scope="module")
 def demo_city(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The demo, built once for this module (it takes most of a minute) in a transaction that is rolled back after
-    the module. Each test runs in a savepoint inside it, so each sees the demo exactly as one run of the command
-    leaves it, and nothing it does reaches the next test. The test environment is the root conftest's, as the
-    function-scoped fixture there would set it."""
-    from django.db import transaction
-    from django.test import override_settings
-
-    from citydata.datastore.storage import reset_storage
-    from citydata.search import signals
-
-    storage = tmp_path_factory.mktemp("demo") / "datastore"
-    with django_db_blocker.unblock(), override_settings(SMS_BACKEND="locmem", STORAGE_URL=str(storage)):
-        reset_storage()
-        inline, signals.inline = signals.inline, True
-        try:
-            with transaction.atomic():
-                call_command("demo", quiet_logins=True, big_rows=BIG_ROWS)
-                yield
-                transaction.set_rollback(True)
-        finally:
-            signals.inline = inline
-            reset_storage()
+    """The demo, built once for both tests: building it takes about a minute, and both check the state one run of the
+    command leaves (see the root conftest's data_shared_by_the_module)."""
+    with data_shared_by_the_module(django_db_blocker, tmp_path_factory):
+        call_command("demo", quiet_logins=True, big_rows=BIG_ROWS)
+        yield
 
 
 def test_demo_command_is_idempotent(demo_city):

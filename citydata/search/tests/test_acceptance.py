@@ -12,6 +12,7 @@ from citydata.catalog.models import Dataset, Domain
 from citydata.search import engine
 from citydata.search.models import Synonym
 from citydata.search.tests.test_search import page_slugs
+from conftest import data_shared_by_the_module, get_department
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +30,14 @@ ACCEPTANCE = [
 TARGETS = {"地面公交实时位置", "医院实时床位", "企业工商登记信息"}
 
 
-@pytest.fixture
-def demo_like(department):
+@pytest.fixture(scope="module")
+def demo_like(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Built once for the module's tests (see the root conftest's data_shared_by_the_module)."""
+    with data_shared_by_the_module(django_db_blocker, tmp_path_factory):
+        yield _demo_like()
+
+
+def _demo_like():
     domains = {d.code: d for d in Domain.objects.all()}
     for index, theme in enumerate(content.THEMES, start=1):
         if not any(w in theme.title + theme.description for w in WORDS):
@@ -40,7 +47,7 @@ def demo_like(department):
             slug = f"t{index:03d}-{k}"
             dataset = services.dataset_create(
                 by=None,
-                department=department(theme.department),
+                department=get_department(theme.department),
                 slug=slug,
                 data={
                     "title": f"{place}{theme.title}",
