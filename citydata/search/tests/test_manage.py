@@ -4,7 +4,7 @@ that show what people looked for and did not find."""
 import pytest
 
 from citydata.search.models import SearchQuery, Synonym
-from citydata.search.tests.test_search import catalog, slugs  # noqa: F401 - the shared fixture
+from citydata.search.tests.test_search import catalog, committed_catalog, slugs  # noqa: F401 - the shared fixtures
 from citydata.security.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +76,7 @@ def test_suggestions_as_you_type_are_marked_titles(client, catalog):  # noqa: F8
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_catalog_search_box_suggests_while_typing_in_chromium(live_server, browser, catalog):  # noqa: F811
+def test_the_catalog_search_box_suggests_while_typing_in_chromium(live_server, browser, committed_catalog):  # noqa: F811
     page = browser.new_page()
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)

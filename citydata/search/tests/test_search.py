@@ -14,6 +14,7 @@ from citydata.catalog.models import Dataset, Domain
 from citydata.search import analysis, engine
 from citydata.search.models import SearchDocument, Synonym
 from citydata.search.services import CLICK_SALT
+from conftest import data_shared_by_the_module, get_department
 
 pytestmark = pytest.mark.django_db
 
@@ -29,12 +30,12 @@ SPECS = [
 ]
 
 
-@pytest.fixture
-def catalog(department):
+def build_catalog():
+    """The SPECS published and indexed, and three synonym groups."""
     for i, (slug, dept, domain, title, description, tags) in enumerate(SPECS):
         dataset = services.dataset_create(
             by=None,
-            department=department(dept),
+            department=get_department(dept),
             slug=slug,
             data={
                 "title": title,
@@ -50,6 +51,20 @@ def catalog(department):
     for terms in ("公交,公共汽车,公车", "医院,医疗机构", "企业,法人"):
         Synonym.objects.get_or_create(terms=terms)
     engine.cache.clear()
+
+
+@pytest.fixture(scope="module")
+def catalog(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The catalog, built once for a module's tests (see the root conftest's data_shared_by_the_module)."""
+    with data_shared_by_the_module(django_db_blocker, tmp_path_factory):
+        build_catalog()
+        yield
+
+
+@pytest.fixture
+def committed_catalog(db):
+    """The catalog built for one test, for transactional tests: a live server reads only what is committed."""
+    build_catalog()
 
 
 def slugs(client, q: str, **params) -> list[str]:

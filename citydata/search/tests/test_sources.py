@@ -14,15 +14,16 @@ from citydata.catalog.models import StandardRule
 from citydata.search import index, sources
 from citydata.search.models import SearchClick, SearchDocument, Synonym
 from citydata.search.services import CLICK_SALT
-from citydata.search.tests.test_search import catalog, slugs  # noqa: F401 - the shared fixture
+from citydata.search.tests.test_search import committed_catalog, slugs  # noqa: F401 - the shared fixture
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def standards(catalog):  # noqa: F811
+def standards(committed_catalog):  # noqa: F811
     """The test catalog's datasets and the standard the migrations seed, indexed as a full rebuild does it. (A
-    browser test's database is emptied after it, seeded rows too, so they are put back when missing.)"""
+    browser test's database is emptied after it, seeded rows too, so they are put back when missing; the catalog is
+    built for each test because one of them is such a browser test.)"""
     seed = importlib.import_module("citydata.catalog.migrations.0005_seed_standard")
     for position, (code, kind, params, severity, description) in enumerate(seed.RULES, start=1):
         StandardRule.objects.get_or_create(
