@@ -104,7 +104,8 @@ def log(caller: Caller, *, dataset: str, version: int | None, params: dict, fmt:
             "ip": caller.ip,
             "dataset": dataset[:100],
             "version": version if isinstance(version, int) and 0 < version < 2**31 else None,
-            "params": {k: str(v)[:200] for k, v in list(params.items())[:30]},
+            # PostgreSQL refuses NUL in text and JSON; a NUL sent in a query body is logged visibly, not as a 500
+            "params": {_printable(k): _printable(str(v)[:200]) for k, v in list(params.items())[:30]},
             "format": fmt[:10],
             "rows": rows,
             "bytes": size,
@@ -112,6 +113,10 @@ def log(caller: Caller, *, dataset: str, version: int | None, params: dict, fmt:
             "latency_ms": int((time.perf_counter() - started) * 1000),
         }
     )
+
+
+def _printable(text: str) -> str:
+    return str(text).replace("\x00", "\\x00")
 
 
 _CALL_FIELDS = [f for f in ApiCall._meta.concrete_fields if not f.primary_key]

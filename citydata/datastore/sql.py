@@ -203,5 +203,6 @@ def run_for(user, slug: str, text: str, parquet: str, **limits) -> Result:
     except SqlRefused as exc:
         if exc.code == "sql_refused":
             with transaction.atomic():
-                audit.record(user, "sql.refused", note=f"{slug}: {exc.details.get('reason')}: {text[:300]}")
+                shown = text[:300].replace("\x00", "\\x00")  # PostgreSQL refuses NUL in text
+                audit.record(user, "sql.refused", note=f"{slug}: {exc.details.get('reason')}: {shown}")
         raise

@@ -80,3 +80,13 @@ def test_redis_counters_give_the_same_answers(settings, redis_url):
     assert caught.value.details["retry_after"] == 31  # the window ends at 2,000,040
     metering.check(caller, now=2_000_060)  # a new window
     metering._redis = None
+
+
+def test_a_nul_in_a_query_body_is_logged_visibly_not_refused_by_the_database(client, open_data):
+    """PostgreSQL refuses NUL in text and JSON columns; the call log and the audit trail must still be written."""
+    response = client.post(
+        "/api/v1/datasets/bus/query", {"sql": "SELECT 1\x00; DROP TABLE x"}, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    logged = ApiCall.objects.get(format="sql")
+    assert logged.status == 400 and logged.params["sql"] == "SELECT 1\\x00; DROP TABLE x"
