@@ -211,10 +211,7 @@ def main() -> None:
     from benchmarks import generate
 
     data = Path(args.data)
-    data.mkdir(parents=True, exist_ok=True)
-    bus, ents = data / f"bus-{args.rows}.csv", data / f"enterprises-{args.enterprise_rows}.csv"
-    if not bus.exists():
-        generate.bus(bus, args.rows)
+    bus, ents = generate.bus_file(data, args.rows), data / f"enterprises-{args.enterprise_rows}.csv"
     if not ents.exists():
         generate.enterprises(ents, args.enterprise_rows)
 

@@ -131,14 +131,8 @@ def main() -> None:
     django.setup()
     from benchmarks import generate
 
-    data = Path(args.data)
-    data.mkdir(parents=True, exist_ok=True)
-    bus = data / f"bus-{args.rows}.csv"
-    if not bus.exists():
-        generate.bus(bus, args.rows)
-    prefix = data / f"bus-{args.sqlite_utils_rows}.csv"
-    if not prefix.exists():
-        generate.bus(prefix, args.sqlite_utils_rows)
+    bus = generate.bus_file(Path(args.data), args.rows)
+    prefix = generate.bus_file(Path(args.data), args.sqlite_utils_rows)
 
     results = []
     for name, fn, path, rows in (

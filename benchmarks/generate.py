@@ -56,6 +56,13 @@ def bus(path: Path, rows: int) -> Path:
     return path
 
 
+def bus_file(folder: Path, rows: int) -> Path:
+    """`bus-<rows>.csv` in `folder`, generated on first use and reused after (the generator is seeded)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"bus-{rows}.csv"
+    return path if path.exists() else bus(path, rows)
+
+
 def enterprises(path: Path, rows: int) -> Path:
     con = duckdb.connect()
     con.execute("SELECT setseed(0.17)")
